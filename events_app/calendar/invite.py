@@ -1,0 +1,76 @@
+"""iCalendar invites for a registration (RFC 5545 + iTIP, RFC 5546).
+
+One VEVENT per registration and event, with a UID that never changes, so that
+every later REQUEST updates the entry already in the person's calendar and a
+CANCEL removes it. SEQUENCE grows with every invite we send for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from icalendar import Calendar, Event as VEvent, vCalAddress, vText
+
+from events_app.calendar.vtimezone import build_vtimezone
+from events_app.events.models import Event
+from events_app.registration.models import Registration
+
+
+def invite_uid(event: Event, registration: Registration, host: str) -> str:
+    return f"event-{event.id}-registration-{registration.uid}@{host}"
+
+
+def build_invite(
+    *,
+    event: Event,
+    registration: Registration,
+    method: str,
+    organizer_email: str,
+    organizer_name: str,
+    host: str,
+    event_url: str,
+    manage_url: str | None,
+    now: datetime,
+) -> str:
+    """Return the text of a METHOD:REQUEST or METHOD:CANCEL calendar for one attendee."""
+    if method not in {"REQUEST", "CANCEL"}:
+        raise ValueError(f"unsupported iTIP method {method!r}")
+    cal = Calendar()
+    cal.add("prodid", "-//events_app//EcoProcura network events//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+    zone = event.zone
+    cal.add_component(build_vtimezone(event.timezone, event.local_start.year))
+
+    vevent = VEvent()
+    vevent.add("uid", invite_uid(event, registration, host))
+    vevent.add("sequence", registration.ical_sequence + event.ical_sequence)
+    vevent.add("dtstamp", now)
+    vevent.add("dtstart", event.starts_at.astimezone(zone))
+    vevent.add("dtend", event.ends_at.astimezone(zone))
+    vevent.add("summary", event.title)
+    location = "Online" if event.is_online else ", ".join(p for p in (event.venue_name, event.venue_address) if p)
+    if location:
+        vevent.add("location", location)
+    description = event.description.strip()
+    if manage_url:
+        description = f"{description}\n\nManage your registration: {manage_url}".strip()
+    vevent.add("description", description or event.title)
+    vevent.add("url", event_url)
+    organizer = vCalAddress(f"mailto:{organizer_email}")
+    organizer.params["cn"] = vText(organizer_name)
+    vevent.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{registration.email}")
+    attendee.params["cn"] = vText(registration.name)
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = vText("ACCEPTED")
+    attendee.params["rsvp"] = vText("FALSE")
+    vevent.add("attendee", attendee)
+    if method == "CANCEL":
+        vevent.add("status", "CANCELLED")
+    else:
+        vevent.add("status", "CONFIRMED")
+        vevent.add("transp", "OPAQUE")
+    cal.add_component(vevent)
+    return cal.to_ical().decode()

@@ -1,0 +1,50 @@
+"""Domain errors raised by services; routes turn them into 4xx pages or JSON."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class Invalid(ServiceError):
+    """Input failed validation; ``fields`` maps each bad field to a message."""
+
+    status_code = 422
+    code = "validation_error"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    code = "conflict"
+
+
+class RegistrationClosed(ServiceError):
+    status_code = 409
+    code = "registration_closed"
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Unauthorized(ServiceError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class RateLimited(ServiceError):
+    status_code = 429
+    code = "rate_limited"

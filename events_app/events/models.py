@@ -1,0 +1,67 @@
+"""An event that people register for."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class EventKind(StrEnum):
+    CONFERENCE = "conference"
+    SEMINAR = "seminar"
+    WEBINAR = "webinar"
+    STUDY_VISIT = "study_visit"
+    MEETING = "meeting"
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Event(Model):
+    """Times are stored in UTC and shown in ``timezone`` (an IANA name)."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=80, unique=True)
+    title = fields.CharField(max_length=200)
+    kind = fields.CharEnumField(EventKind, max_length=20)
+    description = fields.TextField(default="")
+    timezone = fields.CharField(max_length=64)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    is_online = fields.BooleanField(default=False)
+    venue_name = fields.CharField(max_length=200, default="")
+    venue_address = fields.CharField(max_length=500, default="")
+    online_url = fields.CharField(max_length=500, default="")
+    capacity = fields.IntField()
+    registration_opens_at = fields.DatetimeField(null=True)
+    registration_closes_at = fields.DatetimeField(null=True)
+    status = fields.CharEnumField(EventStatus, max_length=20, default=EventStatus.DRAFT)
+    # Bumped on every change that attendees' calendar entries must follow.
+    ical_sequence = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "event"
+        ordering = ["starts_at", "id"]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def local_start(self):  # type: ignore[no-untyped-def]
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def local_end(self):  # type: ignore[no-untyped-def]
+        return self.ends_at.astimezone(self.zone)
+
+    def __str__(self) -> str:
+        return self.title

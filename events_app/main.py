@@ -1,0 +1,125 @@
+"""create_app(settings) -> Starlette: routes, middleware, lifespan, error pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from events_app import db
+from events_app.api.routes import health_routes, routes as api_routes
+from events_app.auth.access import SessionMiddleware
+from events_app.auth.routes import routes as auth_routes
+from events_app.errors import ServiceError, Unauthorized
+from events_app.events.routes import routes as event_routes
+from events_app.middleware import SecurityHeadersMiddleware
+from events_app.notifications.mailer import Mailer, mailer_for
+from events_app.notifications.worker import run_sender
+from events_app.organiser.routes import routes as organiser_routes
+from events_app.ratelimit import RateLimiter
+from events_app.registration.routes import routes as registration_routes
+from events_app.settings import Settings, configure_settings, load_settings
+from events_app.web import STATIC_DIR, render
+
+log = logging.getLogger("events_app")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_json(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status_code=status)
+
+
+async def service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    if _wants_json(request):
+        return error_json(exc.status_code, exc.code, exc.message, exc.fields)
+    if isinstance(exc, Unauthorized) and request.url.path.startswith("/organiser"):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(request, "error.html", {"status": exc.status_code, "message": exc.message}, status_code=exc.status_code)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {404: "This page does not exist.", 405: "This method is not allowed here."}
+    message = messages.get(exc.status_code, str(exc.detail))
+    if _wants_json(request):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_json(exc.status_code, code, message)
+    return render(request, "error.html", {"status": exc.status_code, "message": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _wants_json(request):
+        return error_json(500, "server_error", "Something went wrong on our side.")
+    return render(request, "error.html", {"status": 500, "message": "Something went wrong on our side."}, status_code=500)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_db: bool = True,
+    run_worker: bool = False,
+    mailer: Mailer | None = None,
+) -> Starlette:
+    """Build the ASGI app. ``manage_db=False`` leaves Tortoise to the caller (tests)."""
+    settings = configure_settings(settings or load_settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await db.init_db(settings.database_url)
+        stop = asyncio.Event()
+        sender = None
+        if run_worker:
+            sender = asyncio.create_task(run_sender(mailer=mailer or mailer_for(settings.smtp), stop=stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if sender is not None:
+                await sender
+            if manage_db:
+                await db.close_db()
+
+    app = Starlette(
+        routes=[
+            *event_routes,
+            *registration_routes,
+            *auth_routes,
+            *organiser_routes,
+            Mount("/api/v1", routes=api_routes),
+            *health_routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, https=settings.is_https),
+            Middleware(SessionMiddleware),
+        ],
+        exception_handlers={
+            ServiceError: service_error,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.rate_limit)
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory` (used by `events-app serve --workers N`)."""
+    return create_app()

@@ -1,0 +1,51 @@
+"""Subject, plain text and HTML of each email, from templates/emails/."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from events_app.events.models import Event
+from events_app.organisations.models import Organisation
+from events_app.registration.models import Registration
+from events_app.web import jinja_env
+
+SUBJECTS = {
+    "confirmation": "Your place at {title} is confirmed",
+    "waitlist": "You are on the waiting list for {title}",
+    "promotion": "A place opened up: you are now registered for {title}",
+    "cancellation": "Your registration for {title} is cancelled",
+    "event_update": "Updated: {title}",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EmailDraft:
+    subject: str
+    text: str
+    html: str
+
+
+def compose_registration_email(
+    *,
+    kind: str,
+    registration: Registration,
+    event: Event,
+    organisation: Organisation,
+    manage_url: str | None,
+    event_url: str,
+    waitlist_position: int | None,
+    has_invite: bool,
+) -> EmailDraft:
+    context = {
+        "kind": kind,
+        "registration": registration,
+        "event": event,
+        "organisation": organisation,
+        "manage_url": manage_url,
+        "event_url": event_url,
+        "waitlist_position": waitlist_position,
+        "has_invite": has_invite,
+    }
+    text = jinja_env.get_template(f"emails/{kind}.txt").render(context)
+    html = jinja_env.get_template(f"emails/{kind}.html").render(context)
+    return EmailDraft(SUBJECTS[kind].format(title=event.title), text, html)

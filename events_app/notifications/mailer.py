@@ -1,0 +1,77 @@
+"""How an outbox row becomes a MIME message, and the mailers that send it (SMTP or files)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from events_app.clock import utcnow
+from events_app.notifications.models import OutboxMessage
+from events_app.settings import SmtpConfig
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+def build_mime(row: OutboxMessage, *, sender: str) -> EmailMessage:
+    """text/plain + text/html (+ text/calendar) alternatives, and an invite.ics attachment."""
+    msg = EmailMessage()
+    msg["Subject"] = row.subject
+    msg["From"] = formataddr(("EcoProcura network events", sender))
+    msg["To"] = formataddr((row.to_name, row.to_email))
+    msg["Message-ID"] = row.message_id
+    msg["Date"] = format_datetime(row.created_at or utcnow())
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(row.body_text)
+    msg.add_alternative(row.body_html, subtype="html")
+    if row.ics:
+        msg.add_alternative(row.ics, subtype="calendar", params={"method": row.ics_method})
+        msg.add_attachment(
+            row.ics.encode(),
+            maintype="application",
+            subtype="ics",
+            filename="invite.ics",
+        )
+    return msg
+
+
+class SmtpMailer:
+    def __init__(self, config: SmtpConfig, *, timeout: float = 15.0) -> None:
+        self.config = config
+        self.timeout = timeout
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(
+            message,
+            hostname=self.config.host,
+            port=self.config.port,
+            username=self.config.username,
+            password=self.config.password,
+            use_tls=self.config.scheme == "smtps",
+            start_tls=True if self.config.scheme == "smtp+starttls" else False,
+            timeout=self.timeout,
+        )
+
+
+class FileMailer:
+    """Writes each message as an .eml file: the default for local runs without SMTP."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        safe_id = "".join(c if c.isalnum() or c in ".-" else "_" for c in message["Message-ID"])
+        (self.folder / f"{safe_id}.eml").write_bytes(bytes(message))
+
+
+def mailer_for(config: SmtpConfig) -> Mailer:
+    if config.scheme == "file":
+        assert config.path is not None
+        return FileMailer(config.path)
+    return SmtpMailer(config)

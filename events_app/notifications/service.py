@@ -1,0 +1,168 @@
+"""Queue emails in the outbox (inside the caller's transaction) and deliver them later.
+
+Delivery is at-least-once with a stable Message-ID: a message is claimed with a
+lease (``locked_until``), sent, then marked sent. A crash between the SMTP
+accept and the mark is the only window for a duplicate; the lease keeps two
+senders from sending the same row at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from events_app.calendar.invite import build_invite
+from events_app.clock import utcnow
+from events_app.events.models import Event
+from events_app.notifications.compose import compose_registration_email
+from events_app.notifications.mailer import Mailer, build_mime
+from events_app.notifications.models import OutboxMessage, OutboxStatus
+from events_app.organisations.models import Organisation
+from events_app.registration.models import Registration
+from events_app.settings import current_settings
+
+log = logging.getLogger("events_app.outbox")
+
+MAX_ATTEMPTS = 15  # about two days of retries with the backoff below
+LEASE = timedelta(minutes=2)
+
+
+class EmailKind(StrEnum):
+    CONFIRMATION = "confirmation"
+    WAITLIST = "waitlist"
+    PROMOTION = "promotion"
+    CANCELLATION = "cancellation"
+    EVENT_UPDATE = "event_update"
+
+
+_INVITE_METHOD = {
+    EmailKind.CONFIRMATION: "REQUEST",
+    EmailKind.PROMOTION: "REQUEST",
+    EmailKind.EVENT_UPDATE: "REQUEST",
+    EmailKind.CANCELLATION: "CANCEL",
+}
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before retry number ``attempts`` + 1: 15 s, 30 s, 1 min ... capped at 1 h."""
+    return timedelta(seconds=min(15 * 2 ** max(0, attempts - 1), 3600))
+
+
+async def queue_registration_email(
+    *,
+    kind: EmailKind,
+    registration: Registration,
+    event: Event,
+    organisation: Organisation,
+    conn: BaseDBAsyncClient,
+    manage_url: str | None = None,
+    waitlist_position: int | None = None,
+    with_invite: bool = True,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Write one email about ``registration`` to the outbox, in the caller's transaction."""
+    settings = current_settings()
+    now = now or utcnow()
+    event_url = f"{settings.base_url}/events/{event.slug}"
+    method = _INVITE_METHOD.get(kind) if with_invite else None
+    ics = ""
+    if method:
+        ics = build_invite(
+            event=event,
+            registration=registration,
+            method=method,
+            organizer_email=settings.mail_from,
+            organizer_name="EcoProcura network events",
+            host=settings.host,
+            event_url=event_url,
+            manage_url=manage_url,
+            now=now,
+        )
+    draft = compose_registration_email(
+        kind=kind.value,
+        registration=registration,
+        event=event,
+        organisation=organisation,
+        manage_url=manage_url,
+        event_url=event_url,
+        waitlist_position=waitlist_position,
+        has_invite=bool(ics),
+    )
+    outbox_id = f"<{registration.uid}.{kind.value}.{registration.ical_sequence}.{int(now.timestamp() * 1e6)}@{settings.host}>"
+    return await OutboxMessage.create(
+        message_id=outbox_id,
+        kind=kind.value,
+        registration=registration,
+        to_email=registration.email,
+        to_name=registration.name,
+        subject=draft.subject,
+        body_text=draft.text,
+        body_html=draft.html,
+        ics_method=method or "",
+        ics=ics,
+        next_attempt_at=now,
+        using_db=conn,
+    )
+
+
+async def claim_due_messages(*, limit: int = 20, now: datetime | None = None) -> list[OutboxMessage]:
+    """Lease up to ``limit`` due messages to this sender (skipping rows another sender holds)."""
+    now = now or utcnow()
+    async with in_transaction() as conn:
+        query = (
+            OutboxMessage.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+            .order_by("next_attempt_at", "id")
+            .limit(limit)
+            .using_db(conn)
+        )
+        if conn.capabilities.dialect == "postgres":
+            query = query.select_for_update(skip_locked=True)
+        messages = list(await query)
+        if messages:
+            await OutboxMessage.filter(id__in=[m.id for m in messages]).using_db(conn).update(
+                locked_until=now + LEASE
+            )
+    return messages
+
+
+async def deliver_due_messages(*, mailer: Mailer, limit: int = 20, now: datetime | None = None) -> int:
+    """Send what is due; return how many were sent. Failures are rescheduled with backoff."""
+    settings = current_settings()
+    sent = 0
+    for message in await claim_due_messages(limit=limit, now=now):
+        try:
+            await mailer.send(build_mime(message, sender=settings.mail_from))
+        except Exception as exc:  # any SMTP or network failure: retry later
+            attempts = message.attempts + 1
+            failed = attempts >= MAX_ATTEMPTS
+            await OutboxMessage.filter(id=message.id).update(
+                attempts=attempts,
+                status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
+                next_attempt_at=utcnow() + backoff(attempts),
+                locked_until=None,
+                last_error=f"{type(exc).__name__}: {exc}"[:500],
+            )
+            log.warning("outbox message %s failed (attempt %s): %s", message.id, attempts, exc)
+            continue
+        await OutboxMessage.filter(id=message.id).update(
+            status=OutboxStatus.SENT,
+            attempts=message.attempts + 1,
+            sent_at=utcnow(),
+            locked_until=None,
+            last_error="",
+        )
+        sent += 1
+    return sent
+
+
+async def outbox_counts() -> dict[str, int]:
+    counts = {}
+    for status in OutboxStatus:
+        counts[status.value] = await OutboxMessage.filter(status=status).count()
+    return counts
