@@ -10,7 +10,7 @@ from events_app.errors import Invalid, RateLimited, RegistrationClosed
 from events_app.events.service import get_event, list_upcoming_events, registration_state, summarise_event
 from events_app.organisations.models import ORGANISATION_KIND_LABELS
 from events_app.registration.schemas import RegistrationInput
-from events_app.registration.service import CLOSED_MESSAGES, register_attendee
+from events_app.registration.service import CLOSED_MESSAGES, register_attendee, send_manage_link
 from events_app.validation import parse
 from events_app.web import read_form, render
 
@@ -58,7 +58,9 @@ async def register(request: Request) -> Response:
     except (RegistrationClosed, RateLimited) as exc:
         return await _event_page(request, slug, form=values, errors={}, message=exc.message, status_code=exc.status_code)
     if outcome.manage_token is None:
-        # Already registered: never reveal that registration's details or link here.
+        # Already registered: never reveal that registration's details or link here;
+        # the link goes by email to the address, where only its owner reads it.
+        await send_manage_link(registration_id=outcome.registration.id)
         return render(request, "registration/already.html", {"event": outcome.event, "email": data.email}, status_code=200)
     target = f"/manage/{outcome.manage_token}/confirmed"
     if request.headers.get("hx-request") == "true":

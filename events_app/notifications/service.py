@@ -38,6 +38,7 @@ class EmailKind(StrEnum):
     PROMOTION = "promotion"
     CANCELLATION = "cancellation"
     EVENT_UPDATE = "event_update"
+    MANAGE_LINK = "manage_link"
 
 
 _INVITE_METHOD = {

@@ -236,6 +236,33 @@ async def cancel_registration(*, registration_id: int, now: datetime | None = No
     return registration
 
 
+async def send_manage_link(*, registration_id: int) -> None:
+    """Email a fresh manage link to the address of the registration (for "I lost my link").
+
+    Only the owner of the mailbox gets it, so a form that reveals nothing can offer it.
+    """
+    async with in_transaction() as conn:
+        registration = (
+            await Registration.filter(id=registration_id)
+            .using_db(conn)
+            .prefetch_related("event", "organisation")
+            .first()
+        )
+        if registration is None or registration.status == RegistrationStatus.CANCELLED:
+            return
+        token = await _new_manage_link(registration, conn)
+        await queue_registration_email(
+            kind=EmailKind.MANAGE_LINK,
+            registration=registration,
+            event=registration.event,
+            organisation=registration.organisation,
+            manage_url=manage_url(token),
+            waitlist_position=await waitlist_position(registration, conn),
+            with_invite=False,
+            conn=conn,
+        )
+
+
 async def find_registration_by_token(*, token: str) -> Registration:
     """The registration a manage link belongs to; 404 for an unknown or malformed token."""
     if not token or len(token) > 100:
@@ -319,3 +346,13 @@ async def list_all_registrations(*, event: Event) -> list[Registration]:
         .prefetch_related("organisation")
     )
 
+
+
+async def waitlist_positions(*, event_id: int) -> dict[int, int]:
+    """Registration id -> 1-based place in the event's waitlist (one query, for lists)."""
+    ids = (
+        await Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED)
+        .order_by("waitlist_seq", "id")
+        .values_list("id", flat=True)
+    )
+    return {int(rid): place for place, rid in enumerate(ids, start=1)}
