@@ -1,0 +1,134 @@
+"""Read-side helpers of the organiser pages: waitlist positions and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from events_app.events.models import Event
+from events_app.events.service import EventSummary, get_event, summarise_event
+from events_app.organisations.models import ORGANISATION_KIND_LABELS
+from events_app.registration.models import Registration, RegistrationStatus
+from events_app.registration.service import (
+    RegistrationPage,
+    list_all_registrations,
+    list_registrations,
+)
+
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+async def waitlist_positions(*, event_id: int) -> dict[int, int]:
+    """Registration id -> place in the event's waiting list (1 = next to get a seat)."""
+    ids = (
+        await Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED)
+        .order_by("waitlist_seq", "id")
+        .values_list("id", flat=True)
+    )
+    return {int(rid): n for n, rid in enumerate(ids, start=1)}
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationsView:
+    """What the registrations page shows: the event with its counts, one page of people."""
+
+    summary: EventSummary
+    page: RegistrationPage
+    positions: dict[int, int]
+
+    @property
+    def event(self) -> Event:
+        return self.summary.event
+
+
+async def view_registrations(
+    *, slug: str, search: str = "", status: RegistrationStatus | None = None, page: int = 1
+) -> RegistrationsView:
+    event = await get_event(slug=slug)
+    found = await list_registrations(event=event, search=search, status=status, page=page)
+    return RegistrationsView(
+        summary=await summarise_event(event),
+        page=found,
+        positions=await waitlist_positions(event_id=event.id),
+    )
+
+
+def neutralise(value: object) -> object:
+    """Make a text cell inert in Excel/LibreOffice: prefix a would-be formula with ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _local(value: datetime | None, zone: str) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(zone)).strftime(CSV_TIME_FORMAT)
+
+
+def csv_header(event: Event) -> list[str]:
+    return [
+        "ID",
+        "Status",
+        "Waitlist position",
+        "Name",
+        "Email",
+        "Job title",
+        "Organisation",
+        "Organisation kind",
+        "Country",
+        f"Registered at ({event.timezone})",
+        "Consent version",
+        f"Consent at ({event.timezone})",
+    ]
+
+
+def registrations_csv(
+    *, event: Event, registrations: Iterable[Registration], positions: Mapping[int, int]
+) -> bytes:
+    """Every registration as CSV for Excel: UTF-8 with BOM, CRLF rows, formulas neutralised.
+
+    ``registrations`` must have their organisation loaded.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, dialect="excel")
+    writer.writerow(csv_header(event))
+    for r in registrations:
+        organisation = r.organisation
+        row: list[object] = [
+            r.id,
+            r.status.value,
+            positions.get(r.id, ""),
+            r.name,
+            r.email,
+            r.job_title,
+            organisation.name,
+            ORGANISATION_KIND_LABELS.get(organisation.kind, str(organisation.kind)),
+            organisation.country,
+            _local(r.created_at, event.timezone),
+            r.consent_version,
+            _local(r.consent_at, event.timezone),
+        ]
+        writer.writerow([neutralise(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+@dataclass(frozen=True, slots=True)
+class CsvExport:
+    filename: str
+    content: bytes
+
+
+async def export_registrations(*, slug: str) -> CsvExport:
+    """The CSV of every registration of event ``slug`` (any status), oldest first."""
+    event = await get_event(slug=slug)
+    registrations = await list_all_registrations(event=event)
+    positions = await waitlist_positions(event_id=event.id)
+    content = registrations_csv(event=event, registrations=registrations, positions=positions)
+    return CsvExport(filename=f"{event.slug}-registrations.csv", content=content)
