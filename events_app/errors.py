@@ -13,6 +13,13 @@ class ServiceError(Exception):
         self.fields = fields or {}
 
 
+class MalformedJson(ServiceError):
+    """A JSON request body that does not parse, or is not a JSON object."""
+
+    status_code = 400
+    code = "invalid_json"
+
+
 class NotFound(ServiceError):
     status_code = 404
     code = "not_found"

@@ -5,15 +5,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 from zoneinfo import available_timezones
 
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+)
 
-from events_app.errors import Invalid
+from events_app.errors import Invalid, MalformedJson
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -79,6 +87,16 @@ def _slug(value: str) -> str:
     return value
 
 
+def _moment(value: datetime) -> datetime:
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00 is past the last datetime in UTC
+        year = 0
+    if not 2000 <= year < 2200:
+        raise ValueError("must be between the years 2000 and 2199")
+    return value
+
+
 # One-line text: stripped, no control characters, NFC. Lengths are capped per field.
 Line = Annotated[str, BeforeValidator(_strip), AfterValidator(_line)]
 Text = Annotated[str, AfterValidator(_text)]
@@ -86,6 +104,8 @@ Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_email)]
 Country = Annotated[str, BeforeValidator(_strip), AfterValidator(_country)]
 TimeZone = Annotated[str, BeforeValidator(_strip), AfterValidator(_time_zone)]
 Slug = Annotated[str, BeforeValidator(_strip), AfterValidator(_slug)]
+# An aware date and time that the database can store (UTC year 2000..2199).
+Moment = Annotated[AwareDatetime, AfterValidator(_moment)]
 
 
 class Input(BaseModel):
@@ -109,9 +129,28 @@ def _message(error: Mapping[str, Any]) -> str:
         return _MESSAGES[kind]
     if kind == "string_too_long":
         return f"Must be at most {error['ctx']['max_length']} characters."
+    # Line/Slug fields (Annotated validators + Field lengths) report the generic kinds.
+    if kind == "too_short":
+        least = error.get("ctx", {}).get("min_length", 1)
+        return "This field is required." if least <= 1 else f"Must be at least {least} characters."
+    if kind == "too_long" and "max_length" in error.get("ctx", {}):
+        return f"Must be at most {error['ctx']['max_length']} characters."
     message = str(error.get("msg", "Invalid value."))
     message = message.removeprefix("Value error, ")
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _invalid(exc: ValidationError) -> Invalid:
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"])
+        message = _message(error)
+        if not name:  # a model-level check says "field: message"
+            name, _, rest = message.partition(": ")
+            message = rest[:1].upper() + rest[1:] if rest else message
+            name = name.lower() if rest else "__all__"
+        fields.setdefault(name, message)
+    return Invalid("Some fields need attention.", fields=fields)
 
 
 def parse(schema: type[M], data: Any) -> M:
@@ -121,13 +160,21 @@ def parse(schema: type[M], data: Any) -> M:
     try:
         return schema.model_validate(dict(data))
     except ValidationError as exc:
-        fields: dict[str, str] = {}
+        raise _invalid(exc) from None
+
+
+def parse_json(schema: type[M], raw: bytes) -> M:
+    """Validate a raw JSON body strictly (no type coercion: ``"5"`` is not an int).
+
+    Raises :class:`MalformedJson` (400) for bytes that are not JSON or not a JSON
+    object, and :class:`Invalid` (422) with one message per field otherwise.
+    """
+    try:
+        return schema.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
         for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"])
-            message = _message(error)
-            if not name:  # a model-level check says "field: message"
-                name, _, rest = message.partition(": ")
-                message = rest[:1].upper() + rest[1:] if rest else message
-                name = name.lower() if rest else "__all__"
-            fields.setdefault(name, message)
-        raise Invalid("Some fields need attention.", fields=fields) from None
+            if error["type"] == "json_invalid":
+                raise MalformedJson("The request body is not valid JSON.") from None
+            if error["type"] == "model_type" and not error["loc"]:
+                raise MalformedJson("The request body must be a JSON object.") from None
+        raise _invalid(exc) from None

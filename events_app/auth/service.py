@@ -61,7 +61,9 @@ async def set_password(*, email: str, password: str) -> User:
 
 async def authenticate(*, email: str, password: str) -> User:
     """The active user with this email and password, or :class:`Unauthorized` (same message either way)."""
-    user = await User.get_or_none(email=email.strip().casefold()[:254])
+    key = email.strip().casefold()[:254]
+    # PostgreSQL text cannot hold NUL: such an email matches no account (and must not be a 500)
+    user = await User.get_or_none(email=key) if "\x00" not in key else None
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from events_app.events.models import EventKind, EventStatus
-from events_app.validation import Input, Line, Slug, Text, TimeZone
+from events_app.validation import Input, Line, Moment, Slug, Text, TimeZone
 
 Url = Annotated[Line, Field(max_length=500, pattern=r"^https://[^\s]+$")]
 
@@ -19,15 +19,15 @@ class EventInput(Input):
     kind: EventKind
     description: Annotated[Text, Field(max_length=20000)] = ""
     timezone: TimeZone
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Moment
+    ends_at: Moment
     is_online: bool = False
     venue_name: Annotated[Line, Field(max_length=200)] = ""
     venue_address: Annotated[Line, Field(max_length=500)] = ""
     online_url: Annotated[Line, Field(max_length=500)] = ""
     capacity: Annotated[int, Field(ge=0, le=100_000)]
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
+    registration_opens_at: Moment | None = None
+    registration_closes_at: Moment | None = None
     status: EventStatus = EventStatus.DRAFT
 
     @model_validator(mode="after")
@@ -59,15 +59,15 @@ class EventPatch(Input):
     kind: EventKind | None = None
     description: Annotated[Text, Field(max_length=20000)] | None = None
     timezone: TimeZone | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     is_online: bool | None = None
     venue_name: Annotated[Line, Field(max_length=200)] | None = None
     venue_address: Annotated[Line, Field(max_length=500)] | None = None
     online_url: Annotated[Line, Field(max_length=500)] | None = None
     capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
+    registration_opens_at: Moment | None = None
+    registration_closes_at: Moment | None = None
     status: EventStatus | None = None
 
 
