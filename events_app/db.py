@@ -6,7 +6,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
+
+from events_app import db_guard
+
+db_guard.install()  # Tortoise 1.1.9 leaks a pooled connection when BEGIN fails: see db_guard.py
 
 MODEL_MODULES = [
     "events_app.events.models",
@@ -24,9 +29,22 @@ def _with_pool(url: str) -> str:
     return url
 
 
+# Every PostgreSQL session: a lock wait longer than this fails (503) instead of hanging.
+PG_SERVER_SETTINGS = {"lock_timeout": "5s", "idle_in_transaction_session_timeout": "60s"}
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    url = _with_pool(database_url)
+    if not url.startswith("postgres"):
+        return url
+    config = expand_db_url(url)
+    config["credentials"]["server_settings"] = dict(PG_SERVER_SETTINGS)
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": _with_pool(database_url)},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

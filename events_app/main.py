@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 from events_app import db
 from events_app.api.routes import health_routes, routes as api_routes
@@ -58,6 +59,27 @@ async def http_error(request: Request, exc: Exception) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_json(exc.status_code, code, message)
     return render(request, "error.html", {"status": exc.status_code, "message": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def database_busy(request: Request, exc: Exception) -> Response:
+    """A lock wait or connection problem: tell the client to retry instead of a 500."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    message = "The service is busy right now. Please try again in a moment."
+    headers = {"Retry-After": "2"}
+    if _wants_json(request):
+        response = error_json(503, "busy", message)
+        response.headers.update(headers)
+        return response
+    return render(request, "error.html", {"status": 503, "message": message}, status_code=503, headers=headers)
+
+
+async def integrity_error(request: Request, exc: Exception) -> Response:
+    """A unique or foreign-key rule refused a write that raced another one."""
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    message = "This change conflicts with data that changed meanwhile. Reload and try again."
+    if _wants_json(request):
+        return error_json(409, "conflict", message)
+    return render(request, "error.html", {"status": 409, "message": message}, status_code=409)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -111,6 +133,9 @@ def create_app(
         exception_handlers={
             ServiceError: service_error,
             HTTPException: http_error,
+            DBConnectionError: database_busy,
+            IntegrityError: integrity_error,
+            OperationalError: database_busy,
             Exception: server_error,
         },
         lifespan=lifespan,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
@@ -23,6 +24,7 @@ from events_app.errors import Conflict, NotFound, RegistrationClosed
 from events_app.events.models import Event, EventStatus
 from events_app.events.service import get_event, registration_state
 from events_app.notifications.service import EmailKind, queue_registration_email
+from events_app.organisations.models import Organisation
 from events_app.organisations.service import find_or_create_organisation
 from events_app.registration.locking import lock_event
 from events_app.registration.models import ManageLink, Registration, RegistrationStatus
@@ -127,6 +129,10 @@ async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime
 
     The same email for the same event returns the existing active registration
     (``created=False``); a cancelled one is reactivated at the back of the queue.
+
+    The critical section (from the event lock to COMMIT) holds only the seat
+    count and the inserts; reads that need no lock happen before it, and the
+    waitlist position is read after it.
     """
     now = now or utcnow()
     event = await get_event(slug=slug, public=True)
@@ -139,20 +145,40 @@ async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime
     organisation = await find_or_create_organisation(
         name=data.organisation, country=data.country, kind=data.organisation_kind
     )
-    async with in_transaction() as conn:
-        event = await lock_event(event.id, conn)
-        _ensure_open(event, now)  # it may have been cancelled while we waited for the lock
-        registration = (
-            await Registration.filter(event_id=event.id, email_key=email_key).using_db(conn).first()
+    try:
+        registration, event, token = await _take_seat_or_queue(
+            event_id=event.id, existing_id=existing.id if existing else None,
+            email_key=email_key, data=data, organisation=organisation, now=now,
         )
-        if registration is not None and registration.status != RegistrationStatus.CANCELLED:
-            position = await waitlist_position(registration, conn)
-            return RegistrationOutcome(registration, event, False, position, None)
-        has_seat = await _confirmed_count(event.id, conn) < event.capacity
-        if registration is None:
-            registration = Registration(uid=uuid.uuid4(), event=event, email_key=email_key, ical_sequence=0)
-        else:
+    except IntegrityError:
+        # The same email won a race against us (unique event + email): give theirs back.
+        registration = await Registration.get(event_id=event.id, email_key=email_key)
+        return RegistrationOutcome(registration, event, False, await waitlist_position(registration), None)
+    if registration.status != RegistrationStatus.CANCELLED and token is None:
+        return RegistrationOutcome(registration, event, False, await waitlist_position(registration), None)
+    return RegistrationOutcome(registration, event, True, await waitlist_position(registration), token)
+
+
+async def _take_seat_or_queue(
+    *,
+    event_id: int,
+    existing_id: int | None,
+    email_key: str,
+    data: RegistrationInput,
+    organisation: Organisation,
+    now: datetime,
+) -> tuple[Registration, Event, str | None]:
+    async with in_transaction() as conn:
+        event = await lock_event(event_id, conn)
+        _ensure_open(event, now)  # it may have been cancelled while we waited for the lock
+        if existing_id is not None:  # a cancelled registration comes back (same calendar UID)
+            registration = await Registration.get(id=existing_id).using_db(conn)
+            if registration.status != RegistrationStatus.CANCELLED:
+                return registration, event, None
             registration.ical_sequence += 1
+        else:
+            registration = Registration(uid=uuid.uuid4(), event=event, email_key=email_key, ical_sequence=0)
+        has_seat = await _confirmed_count(event.id, conn) < event.capacity
         registration.name = data.name
         registration.email = data.email
         registration.job_title = data.job_title
@@ -166,17 +192,15 @@ async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime
             registration.waitlist_seq = await _next_waitlist_seq(event.id, conn)
         await registration.save(using_db=conn)
         token = await _new_manage_link(registration, conn)
-        position = await waitlist_position(registration, conn)
         await queue_registration_email(
             kind=EmailKind.CONFIRMATION if has_seat else EmailKind.WAITLIST,
             registration=registration,
             event=event,
             organisation=organisation,
             manage_url=manage_url(token),
-            waitlist_position=position,
             conn=conn,
         )
-    return RegistrationOutcome(registration, event, True, position, token)
+    return registration, event, token
 
 
 async def promote_from_waitlist(*, event: Event, conn: BaseDBAsyncClient, now: datetime | None = None) -> list[Registration]:
