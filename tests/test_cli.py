@@ -79,3 +79,51 @@ def test_cli_errors_are_clear(migrated: Path) -> None:
     assert no_user.returncode == 1 and "No account" in no_user.stderr
     workers = run_cli(migrated, "serve", "--workers", "2")
     assert workers.returncode == 2 and "SQLite" in workers.stderr
+
+
+# --- `events-app worker` -----------------------------------------------------------------
+
+
+def test_worker_sends_the_outbox_over_smtp_and_stops_cleanly_on_sigterm(migrated: Path) -> None:
+    """The real console command: demo registrations' emails reach a loopback SMTP server once each."""
+    import signal
+    import time
+    from collections import Counter
+
+    from tests.conftest import free_port
+    from tests.notifications.conftest import SmtpCapture
+
+    assert run_cli(migrated, "seed-demo").returncode == 0
+    db = sqlite3.connect(migrated / "cli.sqlite3")
+    queued = dict(db.execute("select message_id, to_email from outbox_message").fetchall())
+    assert len(queued) >= 10
+    smtp = SmtpCapture(free_port())
+    smtp.start()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "EVENTS_APP_VAR_DIR": str(migrated),
+        "DATABASE_URL": f"sqlite://{migrated / 'cli.sqlite3'}",
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "events_app.cli", "worker", "--interval", "0.2"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(smtp.received) < len(queued) and worker.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker.poll() is None, "the worker exited early"
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+        smtp.stop()
+    assert worker.returncode == 0, err
+    assert "Outbox sender running (smtp)" in out
+    assert Counter(r.message_id for r in smtp.received) == Counter(queued.keys())  # each exactly once
+    assert {r.message_id: r.to for r in smtp.received} == queued
+    statuses = db.execute("select status, count(*) from outbox_message group by status").fetchall()
+    assert statuses == [("sent", len(queued))]

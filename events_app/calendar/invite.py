@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from icalendar import Calendar, Event as VEvent, vCalAddress, vText
+from icalendar import Calendar, vCalAddress, vText
+from icalendar import Event as VEvent
 
 from events_app.calendar.vtimezone import build_vtimezone
 from events_app.events.models import Event
@@ -41,7 +42,7 @@ def build_invite(
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
     zone = event.zone
-    cal.add_component(build_vtimezone(event.timezone, event.local_start.year))
+    cal.add_component(build_vtimezone(event.timezone, event.starts_at))
 
     vevent = VEvent()
     vevent.add("uid", invite_uid(event, registration, host))

@@ -52,6 +52,8 @@ def registration_state(event: Event, *, now: datetime | None = None) -> str:
 
 
 async def get_event(*, slug: str, public: bool = False) -> Event:
+    if len(slug) > 80 or "\x00" in slug:  # cannot exist; the query would fail (length check, PG NUL)
+        raise NotFound(f"No event called {slug[:80]!r}.")
     query = Event.filter(slug=slug)
     if public:
         query = query.exclude(status=EventStatus.DRAFT)
@@ -116,6 +118,7 @@ async def update_event(*, slug: str, patch: EventPatch) -> Event:
     Raising the capacity promotes people from the waitlist, in FIFO order, in
     the same transaction (and queues their emails).
     """
+    from events_app.notifications.announcements import queue_event_change_emails
     from events_app.registration.service import promote_from_waitlist
     from events_app.registration.locking import lock_event
 
@@ -135,11 +138,16 @@ async def update_event(*, slug: str, patch: EventPatch) -> Event:
         if event.status == EventStatus.CANCELLED and merged.status != EventStatus.CANCELLED:
             raise Conflict("A cancelled event cannot be reopened; create a new event instead.")
         calendar_changed = any(getattr(event, k) != getattr(merged, k) for k in _CALENDAR_FIELDS)
+        previous_status = event.status
         for name, value in merged.model_dump().items():
             setattr(event, name, value)
-        if calendar_changed:
-            event.ical_sequence += 1
+        cancelling = event.status == EventStatus.CANCELLED and previous_status != EventStatus.CANCELLED
+        if calendar_changed or cancelling:
+            event.ical_sequence += 1  # a cancellation is a calendar change too (METHOD:CANCEL)
         await event.save(using_db=conn)
+        await queue_event_change_emails(
+            event=event, previous_status=previous_status, calendar_changed=calendar_changed, conn=conn
+        )
         if event.status == EventStatus.PUBLISHED:
             await promote_from_waitlist(event=event, conn=conn)
     return event

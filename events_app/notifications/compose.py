@@ -15,6 +15,7 @@ SUBJECTS = {
     "promotion": "A place opened up: you are now registered for {title}",
     "cancellation": "Your registration for {title} is cancelled",
     "event_update": "Updated: {title}",
+    "event_cancelled": "Cancelled: {title}",
     "manage_link": "Your link to manage your registration for {title}",
 }
 

@@ -18,6 +18,10 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
+class PermanentDeliveryError(Exception):
+    """The server refused the message for good (5xx for its recipient): retrying cannot help."""
+
+
 def build_mime(row: OutboxMessage, *, sender: str) -> EmailMessage:
     """text/plain + text/html (+ text/calendar) alternatives, and an invite.ics attachment."""
     msg = EmailMessage()
@@ -46,16 +50,24 @@ class SmtpMailer:
         self.timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
-        await aiosmtplib.send(
-            message,
-            hostname=self.config.host,
-            port=self.config.port,
-            username=self.config.username,
-            password=self.config.password,
-            use_tls=self.config.scheme == "smtps",
-            start_tls=True if self.config.scheme == "smtp+starttls" else False,
-            timeout=self.timeout,
-        )
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self.config.host,
+                port=self.config.port,
+                username=self.config.username,
+                password=self.config.password,
+                use_tls=self.config.scheme == "smtps",
+                start_tls=True if self.config.scheme == "smtp+starttls" else False,
+                timeout=self.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            # Every recipient got a 5xx (no such mailbox...): a retry would be refused again.
+            # 4xx refusals (greylisting, full mailbox) stay ordinary, retried failures.
+            if exc.recipients and all(r.code >= 500 for r in exc.recipients):
+                detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+                raise PermanentDeliveryError(detail) from exc
+            raise
 
 
 class FileMailer:

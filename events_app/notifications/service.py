@@ -3,12 +3,16 @@
 Delivery is at-least-once with a stable Message-ID: a message is claimed with a
 lease (``locked_until``), sent, then marked sent. A crash between the SMTP
 accept and the mark is the only window for a duplicate; the lease keeps two
-senders from sending the same row at once.
+senders from sending the same row at once, and a sender stops starting new
+sends long before its lease runs out (so a slow server cannot let a second
+sender take over rows the first one is still working through).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -20,16 +24,19 @@ from events_app.calendar.invite import build_invite
 from events_app.clock import utcnow
 from events_app.events.models import Event
 from events_app.notifications.compose import compose_registration_email
-from events_app.notifications.mailer import Mailer, build_mime
+from events_app.notifications.mailer import Mailer, PermanentDeliveryError, build_mime
 from events_app.notifications.models import OutboxMessage, OutboxStatus
 from events_app.organisations.models import Organisation
-from events_app.registration.models import Registration
+from events_app.registration.models import Registration, RegistrationStatus
 from events_app.settings import current_settings
 
 log = logging.getLogger("events_app.outbox")
 
-MAX_ATTEMPTS = 15  # about two days of retries with the backoff below
-LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 56  # about two days of retries with the backoff below (hourly after the 9th)
+LEASE = timedelta(minutes=10)
+# A round starts no new send after this much of its lease: one SMTP send is bounded by
+# the mailer's per-command timeouts (about 6 x 15 s), far less than the rest of the lease.
+SEND_BUDGET = LEASE / 2
 
 
 class EmailKind(StrEnum):
@@ -38,6 +45,7 @@ class EmailKind(StrEnum):
     PROMOTION = "promotion"
     CANCELLATION = "cancellation"
     EVENT_UPDATE = "event_update"
+    EVENT_CANCELLED = "event_cancelled"
     MANAGE_LINK = "manage_link"
 
 
@@ -46,6 +54,7 @@ _INVITE_METHOD = {
     EmailKind.PROMOTION: "REQUEST",
     EmailKind.EVENT_UPDATE: "REQUEST",
     EmailKind.CANCELLATION: "CANCEL",
+    EmailKind.EVENT_CANCELLED: "CANCEL",
 }
 
 
@@ -69,6 +78,17 @@ async def queue_registration_email(
     """Write one email about ``registration`` to the outbox, in the caller's transaction."""
     settings = current_settings()
     now = now or utcnow()
+    if kind == EmailKind.WAITLIST and waitlist_position is None and registration.waitlist_seq is not None:
+        # The caller holds the event lock: the position cannot move before this commits.
+        waitlist_position = (
+            await Registration.filter(
+                event_id=registration.event_id,
+                status=RegistrationStatus.WAITLISTED,
+                waitlist_seq__lte=registration.waitlist_seq,
+            )
+            .using_db(conn)
+            .count()
+        )
     event_url = f"{settings.base_url}/events/{event.slug}"
     method = _INVITE_METHOD.get(kind) if with_invite else None
     ics = ""
@@ -94,7 +114,12 @@ async def queue_registration_email(
         waitlist_position=waitlist_position,
         has_invite=bool(ics),
     )
-    outbox_id = f"<{registration.uid}.{kind.value}.{registration.ical_sequence}.{int(now.timestamp() * 1e6)}@{settings.host}>"
+    # Unique even for two emails of one kind to one registration in the same microsecond
+    # (a random part), and stable across retries (it is stored with the row).
+    outbox_id = (
+        f"<{registration.uid}.{kind.value}.{registration.ical_sequence}."
+        f"{int(now.timestamp() * 1e6)}.{secrets.token_hex(6)}@{settings.host}>"
+    )
     return await OutboxMessage.create(
         message_id=outbox_id,
         kind=kind.value,
@@ -133,15 +158,28 @@ async def claim_due_messages(*, limit: int = 20, now: datetime | None = None) ->
 
 
 async def deliver_due_messages(*, mailer: Mailer, limit: int = 20, now: datetime | None = None) -> int:
-    """Send what is due; return how many were sent. Failures are rescheduled with backoff."""
+    """Send what is due; return how many were sent. Failures are rescheduled with backoff.
+
+    A message the server refuses for good (:class:`PermanentDeliveryError`) is marked
+    failed at once; any other failure is retried until ``MAX_ATTEMPTS``.
+    """
     settings = current_settings()
     sent = 0
-    for message in await claim_due_messages(limit=limit, now=now):
+    started = time.monotonic()
+    claimed = await claim_due_messages(limit=limit, now=now)
+    for index, message in enumerate(claimed):
+        if time.monotonic() - started > SEND_BUDGET.total_seconds():
+            # Too slow to finish inside the lease: hand the rest back rather than risk a
+            # second sender claiming them while we still might send them.
+            rest = [m.id for m in claimed[index:]]
+            await OutboxMessage.filter(id__in=rest).update(locked_until=None)
+            log.warning("outbox round ran out of time; released %s messages", len(rest))
+            break
         try:
             await mailer.send(build_mime(message, sender=settings.mail_from))
         except Exception as exc:  # any SMTP or network failure: retry later
             attempts = message.attempts + 1
-            failed = attempts >= MAX_ATTEMPTS
+            failed = attempts >= MAX_ATTEMPTS or isinstance(exc, PermanentDeliveryError)
             await OutboxMessage.filter(id=message.id).update(
                 attempts=attempts,
                 status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
