@@ -17,7 +17,8 @@ from starlette.staticfiles import StaticFiles
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 from events_app import db
-from events_app.api.routes import health_routes, routes as api_routes
+from events_app.api.routes import health_routes
+from events_app.api.routes import routes as api_routes
 from events_app.auth.access import SessionMiddleware
 from events_app.auth.routes import routes as auth_routes
 from events_app.errors import ServiceError, Unauthorized

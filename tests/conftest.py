@@ -31,7 +31,7 @@ from events_app.events.service import create_event
 from events_app.main import create_app
 from events_app.registration.schemas import RegistrationInput
 from events_app.registration.service import RegistrationOutcome, register_attendee
-from events_app.settings import RateLimit, Settings, SmtpConfig, configure_settings
+from events_app.settings import Settings, SmtpConfig, configure_settings
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")

@@ -21,6 +21,11 @@ def invite_uid(event: Event, registration: Registration, host: str) -> str:
     return f"event-{event.id}-registration-{registration.uid}@{host}"
 
 
+def invite_sequence(event: Event, registration: Registration) -> int:
+    """Both counters only grow, so their sum grows with every change to either."""
+    return registration.ical_sequence + event.ical_sequence
+
+
 def build_invite(
     *,
     event: Event,
@@ -32,8 +37,13 @@ def build_invite(
     event_url: str,
     manage_url: str | None,
     now: datetime,
+    sequence: int | None = None,
 ) -> str:
-    """Return the text of a METHOD:REQUEST or METHOD:CANCEL calendar for one attendee."""
+    """Return the text of a METHOD:REQUEST or METHOD:CANCEL calendar for one attendee.
+
+    ``sequence`` defaults to the current one (registration + event); the outbox passes
+    the value from the moment the change was made.
+    """
     if method not in {"REQUEST", "CANCEL"}:
         raise ValueError(f"unsupported iTIP method {method!r}")
     cal = Calendar()
@@ -46,7 +56,7 @@ def build_invite(
 
     vevent = VEvent()
     vevent.add("uid", invite_uid(event, registration, host))
-    vevent.add("sequence", registration.ical_sequence + event.ical_sequence)
+    vevent.add("sequence", invite_sequence(event, registration) if sequence is None else sequence)
     vevent.add("dtstamp", now)
     vevent.add("dtstart", event.starts_at.astimezone(zone))
     vevent.add("dtend", event.ends_at.astimezone(zone))

@@ -7,7 +7,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app.errors import Invalid, RateLimited, RegistrationClosed
-from events_app.events.service import get_event, list_upcoming_events, registration_state, summarise_event
+from events_app.events.service import (
+    get_event,
+    list_upcoming_events,
+    registration_state,
+    summarise_event,
+)
 from events_app.organisations.models import ORGANISATION_KIND_LABELS
 from events_app.registration.schemas import RegistrationInput
 from events_app.registration.service import CLOSED_MESSAGES, register_attendee, send_manage_link

@@ -14,7 +14,7 @@ from events_app.clock import utcnow
 from events_app.errors import Conflict, Invalid, NotFound
 from events_app.events.models import Event, EventStatus
 from events_app.events.schemas import EventInput, EventPatch
-from events_app.registration.models import Registration, RegistrationStatus
+from events_app.registration.models import Registration
 from events_app.validation import parse
 
 
@@ -119,8 +119,8 @@ async def update_event(*, slug: str, patch: EventPatch) -> Event:
     the same transaction (and queues their emails).
     """
     from events_app.notifications.announcements import queue_event_change_emails
-    from events_app.registration.service import promote_from_waitlist
     from events_app.registration.locking import lock_event
+    from events_app.registration.service import promote_from_waitlist
 
     changes = patch.model_dump(exclude_unset=True)
     if any(value is None for key, value in changes.items() if key not in {"registration_opens_at", "registration_closes_at"}):

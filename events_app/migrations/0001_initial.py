@@ -1,13 +1,14 @@
-from tortoise import migrations
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
+
 from events_app.auth.models import Role
 from events_app.events.models import EventKind, EventStatus
 from events_app.notifications.models import OutboxStatus
 from events_app.organisations.models import OrganisationKind
 from events_app.registration.models import RegistrationStatus
-from tortoise.fields.base import OnDelete
-from tortoise import fields
-from tortoise.indexes import Index
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -23,9 +23,14 @@ class OutboxMessage(Model):
     )
     to_email = fields.CharField(max_length=254)
     to_name = fields.CharField(max_length=120, default="")
-    subject = fields.CharField(max_length=300)
-    body_text = fields.TextField()
-    body_html = fields.TextField()
+    # What the change said, written in its transaction: manage_url, waitlist_position,
+    # with_invite, sequence. The sender renders the email from it once (rendered_at) and
+    # keeps the result, so every retry sends the same bytes.
+    payload = fields.JSONField(null=True)
+    rendered_at = fields.DatetimeField(null=True)
+    subject = fields.CharField(max_length=300, default="")
+    body_text = fields.TextField(default="")
+    body_html = fields.TextField(default="")
     ics_method = fields.CharField(max_length=16, default="")
     ics = fields.TextField(default="")
     status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)

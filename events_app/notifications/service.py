@@ -20,7 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from events_app.calendar.invite import build_invite
+from events_app.calendar.invite import build_invite, invite_sequence
 from events_app.clock import utcnow
 from events_app.events.models import Event
 from events_app.notifications.compose import compose_registration_email
@@ -68,29 +68,70 @@ async def queue_registration_email(
     kind: EmailKind,
     registration: Registration,
     event: Event,
-    organisation: Organisation,
+    organisation: Organisation | None = None,
     conn: BaseDBAsyncClient,
     manage_url: str | None = None,
     waitlist_position: int | None = None,
     with_invite: bool = True,
     now: datetime | None = None,
 ) -> OutboxMessage:
-    """Write one email about ``registration`` to the outbox, in the caller's transaction."""
+    """Write one email about ``registration`` to the outbox, in the caller's transaction.
+
+    Only what the change knows is stored (kind, recipient, manage link, calendar
+    SEQUENCE); the text, HTML and invite are rendered by the sender, outside the
+    caller's lock (see :func:`render_outbox_message`).
+    """
     settings = current_settings()
     now = now or utcnow()
-    if kind == EmailKind.WAITLIST and waitlist_position is None and registration.waitlist_seq is not None:
-        # The caller holds the event lock: the position cannot move before this commits.
-        waitlist_position = (
-            await Registration.filter(
-                event_id=registration.event_id,
-                status=RegistrationStatus.WAITLISTED,
-                waitlist_seq__lte=registration.waitlist_seq,
-            )
-            .using_db(conn)
-            .count()
-        )
-    event_url = f"{settings.base_url}/events/{event.slug}"
+    # Unique even for two emails of one kind to one registration in the same microsecond
+    # (a random part), and stable across retries (it is stored with the row).
+    outbox_id = (
+        f"<{registration.uid}.{kind.value}.{registration.ical_sequence}."
+        f"{int(now.timestamp() * 1e6)}.{secrets.token_hex(6)}@{settings.host}>"
+    )
     method = _INVITE_METHOD.get(kind) if with_invite else None
+    return await OutboxMessage.create(
+        message_id=outbox_id,
+        kind=kind.value,
+        registration=registration,
+        to_email=registration.email,
+        to_name=registration.name,
+        payload={
+            "manage_url": manage_url,
+            "waitlist_position": waitlist_position,
+            "method": method,
+            "sequence": invite_sequence(event, registration),
+        },
+        ics_method=method or "",
+        next_attempt_at=now,
+        using_db=conn,
+    )
+
+
+async def render_outbox_message(message: OutboxMessage, *, now: datetime | None = None) -> OutboxMessage:
+    """Render subject, text, HTML and invite of a queued message once, and keep them."""
+    if message.rendered_at is not None:
+        return message
+    settings = current_settings()
+    now = now or utcnow()
+    registration = (
+        await Registration.filter(id=message.registration_id).prefetch_related("event", "organisation").first()
+        if message.registration_id
+        else None
+    )
+    if registration is None:
+        raise LookupError("the registration of this message no longer exists")
+    event = registration.event
+    payload = message.payload or {}
+    position = payload.get("waitlist_position")
+    if message.kind == EmailKind.WAITLIST and position is None and registration.waitlist_seq is not None:
+        position = await Registration.filter(
+            event_id=registration.event_id,
+            status=RegistrationStatus.WAITLISTED,
+            waitlist_seq__lte=registration.waitlist_seq,
+        ).count()
+    event_url = f"{settings.base_url}/events/{event.slug}"
+    method = payload.get("method")
     ics = ""
     if method:
         ics = build_invite(
@@ -101,39 +142,28 @@ async def queue_registration_email(
             organizer_name="EcoProcura network events",
             host=settings.host,
             event_url=event_url,
-            manage_url=manage_url,
+            manage_url=payload.get("manage_url"),
             now=now,
+            sequence=payload.get("sequence"),
         )
     draft = compose_registration_email(
-        kind=kind.value,
+        kind=message.kind,
         registration=registration,
         event=event,
-        organisation=organisation,
-        manage_url=manage_url,
+        organisation=registration.organisation,
+        manage_url=payload.get("manage_url"),
         event_url=event_url,
-        waitlist_position=waitlist_position,
+        waitlist_position=position,
         has_invite=bool(ics),
     )
-    # Unique even for two emails of one kind to one registration in the same microsecond
-    # (a random part), and stable across retries (it is stored with the row).
-    outbox_id = (
-        f"<{registration.uid}.{kind.value}.{registration.ical_sequence}."
-        f"{int(now.timestamp() * 1e6)}.{secrets.token_hex(6)}@{settings.host}>"
-    )
-    return await OutboxMessage.create(
-        message_id=outbox_id,
-        kind=kind.value,
-        registration=registration,
-        to_email=registration.email,
-        to_name=registration.name,
-        subject=draft.subject,
-        body_text=draft.text,
-        body_html=draft.html,
-        ics_method=method or "",
-        ics=ics,
-        next_attempt_at=now,
-        using_db=conn,
-    )
+    message.subject = draft.subject
+    message.body_text = draft.text
+    message.body_html = draft.html
+    message.ics = ics
+    message.ics_method = method or ""
+    message.rendered_at = now
+    await message.save(update_fields=["subject", "body_text", "body_html", "ics", "ics_method", "rendered_at"])
+    return message
 
 
 async def claim_due_messages(*, limit: int = 20, now: datetime | None = None) -> list[OutboxMessage]:
@@ -176,10 +206,11 @@ async def deliver_due_messages(*, mailer: Mailer, limit: int = 20, now: datetime
             log.warning("outbox round ran out of time; released %s messages", len(rest))
             break
         try:
+            message = await render_outbox_message(message)
             await mailer.send(build_mime(message, sender=settings.mail_from))
         except Exception as exc:  # any SMTP or network failure: retry later
             attempts = message.attempts + 1
-            failed = attempts >= MAX_ATTEMPTS or isinstance(exc, PermanentDeliveryError)
+            failed = attempts >= MAX_ATTEMPTS or isinstance(exc, PermanentDeliveryError | LookupError)
             await OutboxMessage.filter(id=message.id).update(
                 attempts=attempts,
                 status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,

@@ -19,6 +19,7 @@ from icalendar import Calendar
 from events_app.calendar.invite import invite_uid
 from events_app.clock import utcnow
 from events_app.notifications.models import OutboxMessage
+from events_app.notifications.service import render_outbox_message
 from events_app.registration.service import cancel_registration
 
 YEAR = utcnow().year + 1  # always in the future, January included
@@ -78,7 +79,9 @@ async def _confirmation_ics(make_event, register, case: Case, **event_overrides)
         **event_overrides,
     )
     outcome = await register(event, email="reader@example.org", name="Rita Reader")
-    row = await OutboxMessage.get(registration_id=outcome.registration.id, kind="confirmation")
+    row = await render_outbox_message(
+        await OutboxMessage.get(registration_id=outcome.registration.id, kind="confirmation")
+    )
     return row.ics, event, outcome.registration
 
 
@@ -187,7 +190,7 @@ async def test_uid_is_stable_per_registration_and_sequence_grows(make_event, reg
             for cal in [Calendar.from_ical(row.ics)]
         ]
 
-    rows = await OutboxMessage.all().order_by("id")
+    rows = [await render_outbox_message(r) for r in await OutboxMessage.all().order_by("id")]
     anna_invites = invites(anna.registration.id)
     assert [(kind, method) for kind, method, _, _ in anna_invites] == [
         ("confirmation", "REQUEST"), ("cancellation", "CANCEL"), ("confirmation", "REQUEST"),
@@ -203,7 +206,7 @@ async def test_cancellation_invite_reads_as_cancel_in_vobject(make_event, regist
     event = await make_event()
     outcome = await register(event)
     await cancel_registration(registration_id=outcome.registration.id)
-    row = await OutboxMessage.get(kind="cancellation")
+    row = await render_outbox_message(await OutboxMessage.get(kind="cancellation"))
     parsed = vobject.readOne(row.ics)
     assert parsed.method.value == "CANCEL"
     assert parsed.vevent.status.value == "CANCELLED"

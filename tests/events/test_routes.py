@@ -7,6 +7,7 @@ from datetime import timedelta
 from events_app.clock import utcnow
 from events_app.events.models import EventStatus
 from events_app.notifications.models import OutboxMessage
+from events_app.notifications.service import render_outbox_message
 from events_app.registration.models import ManageLink, Registration
 from tests.conftest import csrf_of
 
@@ -122,7 +123,7 @@ async def test_registering_again_reveals_nothing_and_emails_a_fresh_link(client,
     assert "/manage/" not in again.text
     assert await Registration.all().count() == 1
     assert (await Registration.get()).name == "Anna Jansen"
-    link_mail = await OutboxMessage.get(kind="manage_link")
+    link_mail = await render_outbox_message(await OutboxMessage.get(kind="manage_link"))
     assert link_mail.to_email == "anna.jansen@ghent.example" and "/manage/" in link_mail.body_text
     assert await ManageLink.all().count() == 2
 

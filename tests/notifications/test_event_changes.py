@@ -12,7 +12,7 @@ from events_app.events.models import Event, EventStatus
 from events_app.events.schemas import EventPatch
 from events_app.events.service import update_event
 from events_app.notifications.models import OutboxMessage
-from events_app.notifications.service import deliver_due_messages
+from events_app.notifications.service import deliver_due_messages, render_outbox_message
 from events_app.registration import service as registration_service
 from events_app.registration.service import cancel_registration
 from tests.notifications.conftest import (
@@ -57,7 +57,9 @@ async def test_moving_an_event_sends_each_confirmed_attendee_one_updated_invite(
     assert await _deliver(smtp) == 2
     assert sorted(smtp.count_by_recipient()) == sorted(a.registration.email for a in attendees)
     for attendee in attendees:
-        confirmation = await OutboxMessage.get(registration_id=attendee.registration.id, kind="confirmation")
+        confirmation = await render_outbox_message(
+            await OutboxMessage.get(registration_id=attendee.registration.id, kind="confirmation")
+        )
         first = Calendar.from_ical(confirmation.ics).walk("VEVENT")[0]
         (update,) = smtp.to(attendee.registration.email)
         assert update["Subject"] == f"Updated: {event.title}"
@@ -85,7 +87,7 @@ async def test_a_retitled_event_updates_calendars_too(make_event, register):
     event = await make_event()
     await register(event)
     await update_event(slug=event.slug, patch=EventPatch(title="New title"))
-    update = await OutboxMessage.get(kind="event_update")
+    update = await render_outbox_message(await OutboxMessage.get(kind="event_update"))
     assert "SUMMARY:New title" in update.ics and update.subject == "Updated: New title"
 
 
@@ -103,7 +105,7 @@ async def test_newly_promoted_people_get_the_promotion_only(make_event, register
         for row in await OutboxMessage.filter(kind__in=["event_update", "promotion"])
     }
     assert kinds == {(seated.registration.id, "event_update"), (waiting.registration.id, "promotion")}
-    promotion = await OutboxMessage.get(kind="promotion")
+    promotion = await render_outbox_message(await OutboxMessage.get(kind="promotion"))
     vevent = Calendar.from_ical(promotion.ics).walk("VEVENT")[0]
     assert vevent["DTSTART"].dt == new_start  # the promotion already carries the new time
 
@@ -123,7 +125,9 @@ async def test_cancelling_an_event_tells_everyone_still_registered(make_event, r
     assert to_seated["Subject"] == f"Cancelled: {event.title}"
     cal, vevent = _vevent(to_seated)
     assert cal["METHOD"] == "CANCEL" and vevent["STATUS"] == "CANCELLED"
-    confirmation = await OutboxMessage.get(registration_id=seated.registration.id, kind="confirmation")
+    confirmation = await render_outbox_message(
+        await OutboxMessage.get(registration_id=seated.registration.id, kind="confirmation")
+    )
     first = Calendar.from_ical(confirmation.ics).walk("VEVENT")[0]
     assert str(vevent["UID"]) == str(first["UID"])
     assert int(vevent["SEQUENCE"]) > int(first["SEQUENCE"])

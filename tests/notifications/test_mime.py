@@ -14,6 +14,7 @@ from events_app.notifications.service import (
     EmailKind,
     deliver_due_messages,
     queue_registration_email,
+    render_outbox_message,
 )
 from events_app.registration.service import cancel_registration
 from tests.notifications.conftest import (
@@ -54,7 +55,7 @@ async def test_confirmation_has_text_html_calendar_request_and_an_ics_attachment
     assert message["Subject"] == "Your place at Circular & green buying is confirmed"
     assert message["To"] == "Zoë Ångström-Øre <zoe@example.org>"  # encoded on the wire, decoded here
     assert message["Auto-Submitted"] == "auto-generated"
-    row = await OutboxMessage.get()
+    row = await render_outbox_message(await OutboxMessage.get())
     assert message["Message-ID"] == row.message_id
     assert row.message_id.startswith("<") and row.message_id.endswith(f"@{settings.host}>")
 

@@ -7,6 +7,7 @@ from events_app.events.models import EventStatus
 from events_app.events.schemas import EventPatch
 from events_app.events.service import update_event
 from events_app.notifications.models import OutboxMessage
+from events_app.notifications.service import render_outbox_message
 from events_app.registration.models import Registration, RegistrationStatus
 from events_app.registration.service import cancel_registration, find_registration_by_token
 
@@ -40,10 +41,10 @@ async def test_cancel_promotes_first_waitlisted_and_emails_them(make_event, regi
     assert promoted.status == RegistrationStatus.CONFIRMED
     still = await Registration.get(id=second_waiting.registration.id)
     assert still.status == RegistrationStatus.WAITLISTED
-    promotion = await OutboxMessage.filter(kind="promotion").get()
+    promotion = await render_outbox_message(await OutboxMessage.filter(kind="promotion").get())
     assert promotion.to_email == promoted.email and "METHOD:REQUEST" in promotion.ics
     assert "/manage/" in promotion.body_text
-    cancellation = await OutboxMessage.filter(kind="cancellation").get()
+    cancellation = await render_outbox_message(await OutboxMessage.filter(kind="cancellation").get())
     assert "METHOD:CANCEL" in cancellation.ics
 
 
@@ -63,8 +64,9 @@ async def test_raising_capacity_by_five_promotes_five(make_event, register):
 
 
 async def test_registration_refused_after_window_and_for_cancelled_event(make_event, register):
-    from events_app.clock import utcnow
     from datetime import timedelta
+
+    from events_app.clock import utcnow
 
     closed = await make_event(registration_closes_at=utcnow() - timedelta(minutes=1), registration_opens_at=utcnow() - timedelta(days=2))
     with pytest.raises(RegistrationClosed, match="closed"):
