@@ -6,7 +6,6 @@ locked), so the emails are queued if and only if the change commits.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -14,14 +13,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from events_app.clock import utcnow
 from events_app.events.models import Event, EventStatus
 from events_app.notifications.service import EmailKind, queue_registration_email
-from events_app.registration.models import ManageLink, Registration, RegistrationStatus
-from events_app.registration.service import hash_token, manage_url, waitlist_position
-
-
-async def _fresh_manage_url(registration: Registration, conn: BaseDBAsyncClient) -> str:
-    token = secrets.token_urlsafe(32)
-    await ManageLink.create(registration=registration, token_hash=hash_token(token), using_db=conn)
-    return manage_url(token)
+from events_app.registration.models import Registration, RegistrationStatus
+from events_app.registration.service import manage_url, new_manage_link, waitlist_position
 
 
 async def queue_event_change_emails(
@@ -77,7 +70,7 @@ async def queue_event_change_emails(
                 registration=registration,
                 event=event,
                 organisation=registration.organisation,
-                manage_url=await _fresh_manage_url(registration, conn),
+                manage_url=manage_url(await new_manage_link(registration, conn)),
                 conn=conn,
                 now=now,
             )

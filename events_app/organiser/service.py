@@ -17,21 +17,12 @@ from events_app.registration.service import (
     RegistrationPage,
     list_all_registrations,
     list_registrations,
+    waitlist_positions,
 )
 
 # A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_TIME_FORMAT = "%Y-%m-%d %H:%M"
-
-
-async def waitlist_positions(*, event_id: int) -> dict[int, int]:
-    """Registration id -> place in the event's waiting list (1 = next to get a seat)."""
-    ids = (
-        await Registration.filter(event_id=event_id, status=RegistrationStatus.WAITLISTED)
-        .order_by("waitlist_seq", "id")
-        .values_list("id", flat=True)
-    )
-    return {int(rid): n for n, rid in enumerate(ids, start=1)}
 
 
 @dataclass(frozen=True, slots=True)

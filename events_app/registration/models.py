@@ -45,7 +45,7 @@ class Registration(Model):
     class Meta:
         table = "registration"
         unique_together = (("event", "email_key"),)
-        indexes = (("event_id", "status"),)
+        indexes = (("event_id", "status"), ("event_id", "waitlist_seq"))
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

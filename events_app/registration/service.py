@@ -82,7 +82,7 @@ def manage_url(token: str) -> str:
     return f"{current_settings().base_url}/manage/{token}"
 
 
-async def _new_manage_link(registration: Registration, conn: BaseDBAsyncClient) -> str:
+async def new_manage_link(registration: Registration, conn: BaseDBAsyncClient) -> str:
     token = secrets.token_urlsafe(32)  # 256 random bits
     await ManageLink.create(registration=registration, token_hash=hash_token(token), using_db=conn)
     return token
@@ -191,7 +191,7 @@ async def _take_seat_or_queue(
             transition(registration, RegistrationStatus.WAITLISTED, now=now)
             registration.waitlist_seq = await _next_waitlist_seq(event.id, conn)
         await registration.save(using_db=conn)
-        token = await _new_manage_link(registration, conn)
+        token = await new_manage_link(registration, conn)
         await queue_registration_email(
             kind=EmailKind.CONFIRMATION if has_seat else EmailKind.WAITLIST,
             registration=registration,
@@ -219,7 +219,7 @@ async def promote_from_waitlist(*, event: Event, conn: BaseDBAsyncClient, now: d
     for registration in waiting:
         transition(registration, RegistrationStatus.CONFIRMED, now=now)
         await registration.save(using_db=conn)
-        token = await _new_manage_link(registration, conn)
+        token = await new_manage_link(registration, conn)
         await queue_registration_email(
             kind=EmailKind.PROMOTION,
             registration=registration,
@@ -274,7 +274,7 @@ async def send_manage_link(*, registration_id: int) -> None:
         )
         if registration is None or registration.status == RegistrationStatus.CANCELLED:
             return
-        token = await _new_manage_link(registration, conn)
+        token = await new_manage_link(registration, conn)
         await queue_registration_email(
             kind=EmailKind.MANAGE_LINK,
             registration=registration,
