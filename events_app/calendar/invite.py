@@ -21,6 +21,13 @@ def invite_uid(event: Event, registration: Registration, host: str) -> str:
     return f"event-{event.id}-registration-{registration.uid}@{host}"
 
 
+def personal_join_url(event: Event, registration: Registration, method: str | None) -> str:
+    """The online join link, only for a confirmed attendee's own invite or email."""
+    if event.is_online and event.online_url and method == "REQUEST" and registration.status == "confirmed":
+        return event.online_url
+    return ""
+
+
 def invite_sequence(event: Event, registration: Registration) -> int:
     """Both counters only grow, so their sum grows with every change to either."""
     return registration.ical_sequence + event.ical_sequence
@@ -61,10 +68,13 @@ def build_invite(
     vevent.add("dtstart", event.starts_at.astimezone(zone))
     vevent.add("dtend", event.ends_at.astimezone(zone))
     vevent.add("summary", event.title)
-    location = "Online" if event.is_online else ", ".join(p for p in (event.venue_name, event.venue_address) if p)
+    join_url = personal_join_url(event, registration, method)
+    location = (join_url or "Online") if event.is_online else ", ".join(p for p in (event.venue_name, event.venue_address) if p)
     if location:
         vevent.add("location", location)
     description = event.description.strip()
+    if join_url:
+        description = f"Join online: {join_url}\n\n{description}".strip()
     if manage_url:
         description = f"{description}\n\nManage your registration: {manage_url}".strip()
     vevent.add("description", description or event.title)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from events_app.calendar.invite import personal_join_url
 from events_app.events.models import Event
 from events_app.organisations.models import Organisation
 from events_app.registration.models import Registration
@@ -47,6 +48,7 @@ def compose_registration_email(
         "event_url": event_url,
         "waitlist_position": waitlist_position,
         "has_invite": has_invite,
+        "join_url": personal_join_url(event, registration, "REQUEST" if has_invite else None),
     }
     text = jinja_env.get_template(f"emails/{kind}.txt").render(context)
     html = jinja_env.get_template(f"emails/{kind}.html").render(context)

@@ -157,3 +157,21 @@ async def test_the_emails_roll_back_with_a_failed_update(make_event, register, m
     assert await OutboxMessage.filter(kind="event_update").count() == 0
     stored = await Event.get(id=event.id)
     assert stored.starts_at == event.starts_at and stored.ical_sequence == 0
+
+
+async def test_online_join_link_only_in_the_confirmed_attendees_own_invite(make_event, register) -> None:
+    event = await make_event(
+        capacity=1, is_online=True, venue_name="", venue_address="", online_url="https://meet.example.org/room-42"
+    )
+    seated = await register(event)
+    waiting = await register(event)
+    confirmation = await render_outbox_message(
+        await OutboxMessage.get(registration_id=seated.registration.id, kind="confirmation")
+    )
+    assert "https://meet.example.org/room-42" in confirmation.ics
+    assert "https://meet.example.org/room-42" in confirmation.body_text
+    assert "https://meet.example.org/room-42" in confirmation.body_html
+    waitlist = await render_outbox_message(
+        await OutboxMessage.get(registration_id=waiting.registration.id, kind="waitlist")
+    )
+    assert "room-42" not in waitlist.body_text and "room-42" not in waitlist.body_html and not waitlist.ics
