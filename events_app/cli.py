@@ -27,7 +27,7 @@ def _run(settings: Settings, work: Callable[[], Awaitable[object]]) -> object:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(db.migrate_db(settings.database_url))
-    print("Database is up to date.")
+    print("Migrations applied: the database is up to date.")
     return 0
 
 

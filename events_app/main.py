@@ -62,8 +62,24 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"status": exc.status_code, "message": message}, status_code=exc.status_code, headers=exc.headers)
 
 
+_TRANSIENT = ("lock timeout", "lock_timeout", "database is locked", "connection", "pool", "timeout")
+
+
+def _is_transient(exc: Exception) -> bool:
+    """A lock wait that timed out or a lost connection, as opposed to a bug in a query."""
+    if isinstance(exc, DBConnectionError):
+        return True
+    cause = exc.__cause__
+    names = f"{type(cause).__name__} {cause} {exc}".lower()
+    return any(word in names for word in _TRANSIENT) or type(cause).__name__ in {
+        "LockNotAvailableError", "QueryCanceledError", "ConnectionDoesNotExistError", "InterfaceError",
+    }
+
+
 async def database_busy(request: Request, exc: Exception) -> Response:
     """A lock wait or connection problem: tell the client to retry instead of a 500."""
+    if not _is_transient(exc):
+        return await server_error(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
     message = "The service is busy right now. Please try again in a moment."
     headers = {"Retry-After": "2"}

@@ -153,6 +153,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     database_url = parse_database_url(
         env.get("DATABASE_URL") or f"sqlite://{var_dir / 'events.sqlite3'}"
     )
+    privacy_version = env.get("PRIVACY_VERSION") or "2026-11"
+    if len(privacy_version) > 32 or not privacy_version.isprintable():
+        raise ConfigError("PRIVACY_VERSION", "must be a short label of at most 32 characters, e.g. 2026-11")
     mail_from = env.get("MAIL_FROM") or f"events@{urlsplit(base_url).hostname}"
     if "@" not in mail_from or any(c in mail_from for c in "\r\n"):
         raise ConfigError("MAIL_FROM", f"must be an email address, got {mail_from!r}")
@@ -164,7 +167,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit=parse_rate_limit(env.get("RATE_LIMIT") or "10/minute"),
         mail_from=mail_from,
         var_dir=var_dir,
-        privacy_version=env.get("PRIVACY_VERSION") or "2026-11",
+        privacy_version=privacy_version,
     )
 
 

@@ -41,6 +41,7 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
         ({"RATE_LIMIT": "lots"}, "RATE_LIMIT"),
         ({"RATE_LIMIT": "0/minute"}, "RATE_LIMIT"),
         ({"MAIL_FROM": "nobody"}, "MAIL_FROM"),
+        ({"PRIVACY_VERSION": "v" * 40}, "PRIVACY_VERSION"),
     ],
 )
 def test_malformed_values_name_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:

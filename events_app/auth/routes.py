@@ -36,6 +36,8 @@ async def login(request: Request) -> Response:
         return render(
             request, "auth/login.html", {"error": exc.message, "email": email, "next": next_url}, status_code=exc.status_code
         )
+    if not user.can_organise:
+        next_url = "/"  # check-in accounts have no organiser pages (yet): the public site
     started = await start_session(user=user, replace=request.scope.get("session_raw_id"))
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(

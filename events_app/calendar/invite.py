@@ -42,7 +42,6 @@ def build_invite(
     organizer_name: str,
     host: str,
     event_url: str,
-    manage_url: str | None,
     now: datetime,
     sequence: int | None = None,
 ) -> str:
@@ -75,8 +74,7 @@ def build_invite(
     description = event.description.strip()
     if join_url:
         description = f"Join online: {join_url}\n\n{description}".strip()
-    if manage_url:
-        description = f"{description}\n\nManage your registration: {manage_url}".strip()
+    # The private manage link stays in the email: calendars are often shared or delegated.
     vevent.add("description", description or event.title)
     vevent.add("url", event_url)
     organizer = vCalAddress(f"mailto:{organizer_email}")

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.functions import Min
 from tortoise.transactions import in_transaction
 
 from events_app.calendar.invite import build_invite, invite_sequence
@@ -142,7 +143,6 @@ async def render_outbox_message(message: OutboxMessage, *, now: datetime | None 
             organizer_name="EcoProcura network events",
             host=settings.host,
             event_url=event_url,
-            manage_url=payload.get("manage_url"),
             now=now,
             sequence=payload.get("sequence"),
         )
@@ -166,6 +166,26 @@ async def render_outbox_message(message: OutboxMessage, *, now: datetime | None 
     return message
 
 
+async def _oldest_per_registration(messages: list[OutboxMessage], conn: BaseDBAsyncClient) -> list[OutboxMessage]:
+    """Keep only messages with no older pending one for the same registration.
+
+    A person must get "confirmed" before "cancelled" even when the first one is
+    waiting for a retry: the later message waits for it.
+    """
+    registration_ids = {m.registration_id for m in messages if m.registration_id is not None}
+    if not registration_ids:
+        return messages
+    rows = (
+        await OutboxMessage.filter(status=OutboxStatus.PENDING, registration_id__in=registration_ids)
+        .using_db(conn)
+        .annotate(first=Min("id"))
+        .group_by("registration_id")
+        .values("registration_id", "first")
+    )
+    first = {row["registration_id"]: row["first"] for row in rows}
+    return [m for m in messages if m.registration_id is None or first.get(m.registration_id) == m.id]
+
+
 async def claim_due_messages(*, limit: int = 20, now: datetime | None = None) -> list[OutboxMessage]:
     """Lease up to ``limit`` due messages to this sender (skipping rows another sender holds)."""
     now = now or utcnow()
@@ -173,13 +193,13 @@ async def claim_due_messages(*, limit: int = 20, now: datetime | None = None) ->
         query = (
             OutboxMessage.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
             .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-            .order_by("next_attempt_at", "id")
+            .order_by("id")
             .limit(limit)
             .using_db(conn)
         )
         if conn.capabilities.dialect == "postgres":
             query = query.select_for_update(skip_locked=True)
-        messages = list(await query)
+        messages = await _oldest_per_registration(list(await query), conn)
         if messages:
             await OutboxMessage.filter(id__in=[m.id for m in messages]).using_db(conn).update(
                 locked_until=now + LEASE

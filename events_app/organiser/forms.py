@@ -118,6 +118,8 @@ def _local_time(raw: str, zone: ZoneInfo) -> datetime:
         raise ValueError("Enter a date and time, for example 2027-03-14 09:30.") from None
     if naive.tzinfo is not None:
         raise ValueError("Enter the local time without a UTC offset.")
+    if not 2000 <= naive.year <= 2199:
+        raise ValueError("Enter a year between 2000 and 2199.")
     aware = naive.replace(tzinfo=zone)
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ValueError(
@@ -184,7 +186,8 @@ class ListQuery:
 
 
 def list_query(source: Mapping[str, Any]) -> ListQuery:
-    q = " ".join(str(source.get("q", "") or "").split())[:200]
+    raw = "".join(c for c in str(source.get("q", "") or "") if c.isprintable())
+    q = " ".join(raw.split())[:200]
     status = str(source.get("status", "") or "all")
     if status not in STATUS_FILTERS:
         status = "all"

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from events_app.api.body import MAX_ID
 from events_app.auth.access import require_organiser
 from events_app.errors import Conflict, Invalid, NotFound
 from events_app.events.schemas import EventPatch
@@ -47,7 +48,7 @@ def _registrations_url(slug: str, query: ListQuery | None = None, **changes: Any
 
 
 def _int_or_404(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or len(value) > 12:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value[:12] or 0) <= MAX_ID:
         raise NotFound("No such registration.")
     return int(value)
 
@@ -224,7 +225,8 @@ async def change_capacity(request: Request) -> Response:
 
 async def registrations_csv(request: Request) -> Response:
     require_organiser(request)
-    export = await export_registrations(slug=request.path_params["slug"])
+    delimiter = ";" if request.query_params.get("sep") == "semicolon" else ","
+    export = await export_registrations(slug=request.path_params["slug"], delimiter=delimiter)
     return Response(
         export.content,
         media_type="text/csv; charset=utf-8",

@@ -81,14 +81,18 @@ def csv_header(event: Event) -> list[str]:
 
 
 def registrations_csv(
-    *, event: Event, registrations: Iterable[Registration], positions: Mapping[int, int]
+    *,
+    event: Event,
+    registrations: Iterable[Registration],
+    positions: Mapping[int, int],
+    delimiter: str = ",",
 ) -> bytes:
     """Every registration as CSV for Excel: UTF-8 with BOM, CRLF rows, formulas neutralised.
 
     ``registrations`` must have their organisation loaded.
     """
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, dialect="excel")
+    writer = csv.writer(buffer, dialect="excel", delimiter=delimiter)
     writer.writerow(csv_header(event))
     for r in registrations:
         organisation = r.organisation
@@ -116,10 +120,16 @@ class CsvExport:
     content: bytes
 
 
-async def export_registrations(*, slug: str) -> CsvExport:
-    """The CSV of every registration of event ``slug`` (any status), oldest first."""
+async def export_registrations(*, slug: str, delimiter: str = ",") -> CsvExport:
+    """The CSV of every registration of event ``slug`` (any status), oldest first.
+
+    ``delimiter=";"`` suits Excel in most continental European locales, where the
+    comma is the decimal separator.
+    """
     event = await get_event(slug=slug)
     registrations = await list_all_registrations(event=event)
     positions = await waitlist_positions(event_id=event.id)
-    content = registrations_csv(event=event, registrations=registrations, positions=positions)
+    content = registrations_csv(
+        event=event, registrations=registrations, positions=positions, delimiter=delimiter
+    )
     return CsvExport(filename=f"{event.slug}-registrations.csv", content=content)

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -23,6 +23,7 @@ from events_app.clock import utcnow
 from events_app.errors import Conflict, NotFound, RegistrationClosed
 from events_app.events.models import Event, EventStatus
 from events_app.events.service import get_event, registration_state
+from events_app.notifications.models import OutboxMessage
 from events_app.notifications.service import EmailKind, queue_registration_email
 from events_app.organisations.models import Organisation
 from events_app.organisations.service import find_or_create_organisation
@@ -46,6 +47,9 @@ _TRANSITIONS: dict[RegistrationStatus | None, set[RegistrationStatus]] = {
     RegistrationStatus.CONFIRMED: {RegistrationStatus.CANCELLED},
     RegistrationStatus.CANCELLED: {RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED},
 }
+
+
+MANAGE_LINK_RESEND_INTERVAL = timedelta(minutes=15)
 
 
 def transition(registration: Registration, to: RegistrationStatus, *, now: datetime) -> None:
@@ -273,6 +277,13 @@ async def send_manage_link(*, registration_id: int) -> None:
             .first()
         )
         if registration is None or registration.status == RegistrationStatus.CANCELLED:
+            return
+        recent = await OutboxMessage.filter(
+            registration_id=registration.id,
+            kind=EmailKind.MANAGE_LINK,
+            created_at__gte=utcnow() - MANAGE_LINK_RESEND_INTERVAL,
+        ).using_db(conn).exists()
+        if recent:  # one link per quarter hour: the form must not become a way to spam someone
             return
         token = await new_manage_link(registration, conn)
         await queue_registration_email(

@@ -89,3 +89,10 @@ async def test_next_parameter_cannot_redirect_off_site(client, make_user) -> Non
         "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token, "next": "//evil.example/x"}
     )
     assert response.headers["location"] == "/organiser"
+
+
+async def test_checkin_accounts_land_on_the_public_site(client, make_user) -> None:
+    user = await make_user(Role.CHECKIN)
+    token = await csrf_of(client, "/login")
+    response = await client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 303 and response.headers["location"] == "/"

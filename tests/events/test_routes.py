@@ -126,6 +126,9 @@ async def test_registering_again_reveals_nothing_and_emails_a_fresh_link(client,
     link_mail = await render_outbox_message(await OutboxMessage.get(kind="manage_link"))
     assert link_mail.to_email == "anna.jansen@ghent.example" and "/manage/" in link_mail.body_text
     assert await ManageLink.all().count() == 2
+    # a third try within the quarter hour sends no further email: the form cannot spam anyone
+    await client.post(f"/events/{event.slug}/register", data={**FORM, "csrf_token": token})
+    assert await OutboxMessage.filter(kind="manage_link").count() == 1
 
 
 async def test_closed_and_cancelled_events_explain_why(client, make_event) -> None:

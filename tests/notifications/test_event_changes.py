@@ -175,3 +175,29 @@ async def test_online_join_link_only_in_the_confirmed_attendees_own_invite(make_
         await OutboxMessage.get(registration_id=waiting.registration.id, kind="waitlist")
     )
     assert "room-42" not in waitlist.body_text and "room-42" not in waitlist.body_html and not waitlist.ics
+
+
+async def test_a_persons_emails_go_out_in_order(make_event, register) -> None:
+    from events_app.notifications.models import OutboxStatus
+    from events_app.notifications.service import claim_due_messages
+    from events_app.registration.service import cancel_registration
+
+    event = await make_event(capacity=5)
+    outcome = await register(event)
+    other = await register(event)
+    await cancel_registration(registration_id=outcome.registration.id)
+    first_round = await claim_due_messages(limit=20)
+    kinds = sorted((m.registration_id, m.kind) for m in first_round)
+    # the cancellation waits until the confirmation of the same person is out
+    assert kinds == sorted([(outcome.registration.id, "confirmation"), (other.registration.id, "confirmation")])
+    await OutboxMessage.filter(id__in=[m.id for m in first_round]).update(status=OutboxStatus.SENT, locked_until=None)
+    second_round = await claim_due_messages(limit=20)
+    assert [(m.registration_id, m.kind) for m in second_round] == [(outcome.registration.id, "cancellation")]
+
+
+async def test_the_private_manage_link_stays_out_of_the_calendar(make_event, register) -> None:
+    event = await make_event()
+    await register(event)
+    confirmation = await render_outbox_message(await OutboxMessage.get(kind="confirmation"))
+    assert "/manage/" in confirmation.body_text
+    assert "/manage/" not in confirmation.ics

@@ -163,3 +163,17 @@ async def test_csv_of_an_event_without_registrations_is_just_the_header(organise
         (await client.get(f"/organiser/events/{event.slug}/registrations.csv")).content
     )
     assert table == [HEADER]
+
+
+async def test_semicolon_variant_for_continental_excel(organiser, make_event, register) -> None:
+    import csv
+    import io
+
+    client = await organiser()
+    event = await make_event()
+    await register(event, name="Ana, Marić")
+    response = await client.get(f"/organiser/events/{event.slug}/registrations.csv?sep=semicolon")
+    assert response.status_code == 200 and response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 2 and len(rows[0]) == len(rows[1]) > 5
+    assert "Ana, Marić" in rows[1]
