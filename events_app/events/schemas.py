@@ -10,8 +10,6 @@ from pydantic import Field, model_validator
 from events_app.events.models import EventKind, EventStatus
 from events_app.validation import Input, Line, Moment, Slug, Text, TimeZone
 
-Url = Annotated[Line, Field(max_length=500, pattern=r"^https://[^\s]+$")]
-
 
 class EventInput(Input):
     slug: Annotated[Slug, Field(min_length=3, max_length=80)]
