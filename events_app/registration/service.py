@@ -158,9 +158,8 @@ async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime
         # The same email won a race against us (unique event + email): give theirs back.
         registration = await Registration.get(event_id=event.id, email_key=email_key)
         return RegistrationOutcome(registration, event, False, await waitlist_position(registration), None)
-    if registration.status != RegistrationStatus.CANCELLED and token is None:
-        return RegistrationOutcome(registration, event, False, await waitlist_position(registration), None)
-    return RegistrationOutcome(registration, event, True, await waitlist_position(registration), token)
+    created = token is not None  # None: the same email got there first while we waited
+    return RegistrationOutcome(registration, event, created, await waitlist_position(registration), token)
 
 
 async def _take_seat_or_queue(
