@@ -56,7 +56,8 @@ async def register(request: Request) -> Response:
     values = {name: str(form.get(name, ""))[:1000] for name in REGISTRATION_FIELDS}
     try:
         request.app.state.limiter.hit(f"register:{request.client.host if request.client else '-'}", weight=10)
-        data = parse(RegistrationInput, {**values, "consent": form.get("consent") == "yes"})
+        answered = {k: v for k, v in values.items() if v or k != "organisation_kind"}  # optional select
+        data = parse(RegistrationInput, {**answered, "consent": form.get("consent") == "yes"})
         outcome = await register_attendee(slug=slug, data=data)
     except Invalid as exc:
         return await _event_page(request, slug, form=values, errors=exc.fields, message=exc.message, status_code=422)

@@ -66,7 +66,8 @@ async def update_details(request: Request) -> Response:
     form = await read_form(request)
     values = {name: str(form.get(name, ""))[:1000] for name in DETAIL_FIELDS}
     try:
-        await update_registration_details(token=token, data=parse(DetailsInput, values))
+        answered = {k: v for k, v in values.items() if v or k != "organisation_kind"}  # optional select
+        await update_registration_details(token=token, data=parse(DetailsInput, answered))
     except Invalid as exc:
         return await _manage_page(request, "registration/manage.html", errors=exc.fields, form=values, notice=exc.message, status_code=422)
     if request.headers.get("hx-request") == "true":

@@ -144,3 +144,16 @@ async def test_closed_and_cancelled_events_explain_why(client, make_event) -> No
     response = await client.post(f"/events/{cancelled.slug}/register", data={**FORM, "csrf_token": token})
     assert response.status_code == 409 and "cancelled" in response.text
     assert await Registration.all().count() == 0
+
+
+async def test_kind_of_organisation_is_optional(client, make_event) -> None:
+    event = await make_event()
+    token = await csrf_of(client, f"/events/{event.slug}")
+    html = (await client.get(f"/events/{event.slug}")).text
+    assert "Choose (optional)" in html
+    response = await client.post(
+        f"/events/{event.slug}/register", data={**FORM, "organisation_kind": "", "csrf_token": token}
+    )
+    assert response.status_code == 303
+    registration = await Registration.get().prefetch_related("organisation")
+    assert registration.organisation.kind == "other"
