@@ -44,6 +44,12 @@ class Event(Model):
     status = fields.CharEnumField(EventStatus, max_length=20, default=EventStatus.DRAFT)
     # Bumped on every change that attendees' calendar entries must follow.
     ical_sequence = fields.IntField(default=0)
+    # The seat counter row (see registration/locking.py): confirmed seats and the last
+    # waitlist number given out. A new registration claims a seat with one conditional
+    # UPDATE of these; every other seat change recounts them under the row lock.
+    confirmed_count = fields.IntField(default=0, db_default=0)
+    waitlist_last_seq = fields.IntField(default=0, db_default=0)
+    last_claim = fields.CharField(max_length=20, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -30,6 +31,7 @@ from events_app.organisations.service import find_or_create_organisation
 from events_app.registration.locking import lock_event
 from events_app.registration.models import ManageLink, Registration, RegistrationStatus
 from events_app.registration.schemas import DetailsInput, RegistrationInput
+from events_app.registration.seat_claim import claim_seat_postgres
 from events_app.settings import current_settings
 
 CLOSED_MESSAGES = {
@@ -134,45 +136,44 @@ async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime
     The same email for the same event returns the existing active registration
     (``created=False``); a cancelled one is reactivated at the back of the queue.
 
-    The critical section (from the event lock to COMMIT) holds only the seat
-    count and the inserts; reads that need no lock happen before it, and the
-    waitlist position is read after it.
+    A new person is the common case and costs three queries: the event, the
+    organisation and the seat claim; an email already registered for the event is
+    refused by the unique (event, email) key and handled after that.
     """
     now = now or utcnow()
     event = await get_event(slug=slug, public=True)
     _ensure_open(event, now)
     email_key = data.email.casefold()
-    existing = await Registration.filter(event_id=event.id, email_key=email_key).first()
-    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
-        return RegistrationOutcome(existing, event, False, await waitlist_position(existing), None)
-
     organisation = await find_or_create_organisation(
         name=data.organisation, country=data.country, kind=data.organisation_kind
     )
+    seat = {"email_key": email_key, "data": data, "organisation": organisation, "now": now}
     try:
-        registration, event, token = await _take_seat_or_queue(
-            event_id=event.id, existing_id=existing.id if existing else None,
-            email_key=email_key, data=data, organisation=organisation, now=now,
-        )
-    except IntegrityError:
-        # The same email won a race against us (unique event + email): give theirs back.
-        registration = await Registration.get(event_id=event.id, email_key=email_key)
-        return RegistrationOutcome(registration, event, False, await waitlist_position(registration), None)
+        registration, event, token = await _take_seat_or_queue(event=event, existing_id=None, **seat)
+    except IntegrityError:  # this email is registered for this event already
+        existing = await Registration.get(event_id=event.id, email_key=email_key)
+        if existing.status != RegistrationStatus.CANCELLED:
+            return RegistrationOutcome(existing, event, False, await waitlist_position(existing), None)
+        registration, event, token = await _take_seat_or_queue(event=event, existing_id=existing.id, **seat)
     created = token is not None  # None: the same email got there first while we waited
     return RegistrationOutcome(registration, event, created, await waitlist_position(registration), token)
 
 
 async def _take_seat_or_queue(
     *,
-    event_id: int,
+    event: Event,
     existing_id: int | None,
     email_key: str,
     data: RegistrationInput,
     organisation: Organisation,
     now: datetime,
 ) -> tuple[Registration, Event, str | None]:
+    if existing_id is None and one_statement_claim_available():
+        return await _claim_new_seat(
+            event=event, email_key=email_key, data=data, organisation=organisation, now=now
+        )
     async with in_transaction() as conn:
-        event = await lock_event(event_id, conn)
+        event = await lock_event(event.id, conn)
         _ensure_open(event, now)  # it may have been cancelled while we waited for the lock
         if existing_id is not None:  # a cancelled registration comes back (same calendar UID)
             registration = await Registration.get(id=existing_id).using_db(conn)
@@ -203,7 +204,57 @@ async def _take_seat_or_queue(
             manage_url=manage_url(token),
             conn=conn,
         )
+        await sync_seat_counters(event=event, conn=conn)
     return registration, event, token
+
+
+def one_statement_claim_available() -> bool:
+    """PostgreSQL runs the claim as one statement; SQLite (one process) takes the ORM path."""
+    return connections.get("default").capabilities.dialect == "postgres"
+
+
+async def _claim_new_seat(
+    *, event: Event, email_key: str, data: RegistrationInput, organisation: Organisation, now: datetime
+) -> tuple[Registration, Event, str | None]:
+    """PostgreSQL: one statement claims the seat and writes everything (see seat_claim.py)."""
+    settings = current_settings()
+    token = secrets.token_urlsafe(32)
+    uid = uuid.uuid4()
+    claim = await claim_seat_postgres(
+        event_id=event.id,
+        organisation_id=organisation.id,
+        name=data.name,
+        email=data.email,
+        email_key=email_key,
+        job_title=data.job_title,
+        consent_version=settings.privacy_version,
+        now=now,
+        token_hash=hash_token(token),
+        message_id=f"<{uid}.registered.{int(now.timestamp() * 1e6)}.{secrets.token_hex(6)}@{settings.host}>",
+        manage_url=manage_url(token),
+        registration_uid=uid,
+    )
+    if claim is None:
+        raise RegistrationClosed(CLOSED_MESSAGES["cancelled"])
+    status = RegistrationStatus(claim.status)
+    registration = Registration.construct(  # what the statement wrote, without reading it back
+        _saved_in_db=True,
+        id=claim.registration_id, uid=uid, event_id=event.id, organisation=organisation,
+        name=data.name, email=data.email, email_key=email_key, job_title=data.job_title,
+        status=status, waitlist_seq=claim.waitlist_seq, consent_version=settings.privacy_version,
+        consent_at=now, ical_sequence=0, created_at=now, updated_at=now,
+        confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
+    )
+    return registration, event, token
+
+
+async def sync_seat_counters(*, event: Event, conn: BaseDBAsyncClient) -> None:
+    """Recount the event's seat counters from the registrations. The caller holds the lock."""
+    event.confirmed_count = await _confirmed_count(event.id, conn)
+    event.waitlist_last_seq = await _next_waitlist_seq(event.id, conn) - 1
+    await Event.filter(id=event.id).using_db(conn).update(
+        confirmed_count=event.confirmed_count, waitlist_last_seq=event.waitlist_last_seq
+    )
 
 
 async def promote_from_waitlist(*, event: Event, conn: BaseDBAsyncClient, now: datetime | None = None) -> list[Registration]:
@@ -231,6 +282,7 @@ async def promote_from_waitlist(*, event: Event, conn: BaseDBAsyncClient, now: d
             manage_url=manage_url(token),
             conn=conn,
         )
+    await sync_seat_counters(event=event, conn=conn)
     return list(waiting)
 
 
@@ -260,6 +312,7 @@ async def cancel_registration(*, registration_id: int, now: datetime | None = No
             conn=conn,
         )
         await promote_from_waitlist(event=event, conn=conn, now=now)
+        await sync_seat_counters(event=event, conn=conn)
     return registration
 
 

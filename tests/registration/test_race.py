@@ -15,11 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 import events_app.registration.service as registration_service
 from events_app.events.models import Event
 from events_app.notifications.models import OutboxMessage
+from events_app.registration import seat_claim
 from events_app.registration.models import Registration, RegistrationStatus
 from events_app.registration.schemas import RegistrationInput
 from events_app.registration.service import register_attendee
@@ -162,7 +164,9 @@ def unlocked_lock_event(barrier: asyncio.Barrier):
 
 @pytest.mark.postgres_only
 async def test_control_without_the_lock_it_oversells(make_event, monkeypatch):
+    """The ORM path (reactivations, and every path on SQLite) with its lock removed."""
     barrier = asyncio.Barrier(GROUP)
+    monkeypatch.setattr(registration_service, "one_statement_claim_available", lambda: False)
     monkeypatch.setattr(registration_service, "lock_event", unlocked_lock_event(barrier))
     capacity, people = 5, 4 * GROUP
     for attempt in range(3):
@@ -182,7 +186,9 @@ async def test_control_without_the_lock_it_oversells(make_event, monkeypatch):
 
 
 @pytest.mark.postgres_only
-async def test_with_the_real_lock_the_same_load_does_not_oversell(make_event):
+@pytest.mark.parametrize("one_statement", [True, False], ids=["one-statement-claim", "orm-path"])
+async def test_with_the_real_lock_the_same_load_does_not_oversell(make_event, monkeypatch, one_statement):
+    monkeypatch.setattr(registration_service, "one_statement_claim_available", lambda: one_statement)
     capacity, people = 5, 4 * GROUP
     event = await make_event(capacity=capacity, slug="race-locked")
     await asyncio.gather(
@@ -192,3 +198,50 @@ async def test_with_the_real_lock_the_same_load_does_not_oversell(make_event):
         )
     )
     assert await Registration.filter(event_id=event.id, status="confirmed").count() == capacity
+    event = await Event.get(id=event.id)
+    assert event.confirmed_count == capacity and event.waitlist_last_seq == people - capacity
+
+
+def stale_claim(barrier: asyncio.Barrier):
+    """A test double for the one-statement claim that decides from a stale read.
+
+    It reads the counter first, waits until ``GROUP`` claims have read it, then runs
+    the same statement with that stale decision: the check-then-act race that the
+    conditional UPDATE closes.
+    """
+
+    async def claim(**kwargs):
+        conn = connections.get("default")
+        row = (await conn.execute_query_dict(
+            "SELECT confirmed_count < capacity AS free FROM event WHERE id = $1", [kwargs["event_id"]]
+        ))[0]
+        await barrier.wait()
+        sql = seat_claim.CLAIM_SQL.replace("confirmed_count < capacity", "$13::boolean")
+        rows = await conn.execute_query_dict(
+            sql,
+            [
+                kwargs["event_id"], str(kwargs["registration_uid"]), kwargs["organisation_id"], kwargs["name"],
+                kwargs["email"], kwargs["email_key"], kwargs["job_title"], kwargs["consent_version"],
+                kwargs["now"], kwargs["token_hash"], kwargs["message_id"], kwargs["manage_url"], row["free"],
+            ],
+        )
+        return seat_claim.Claim(int(rows[0]["id"]), str(rows[0]["status"]), rows[0]["waitlist_seq"])
+
+    return claim
+
+
+@pytest.mark.postgres_only
+async def test_control_one_statement_claim_with_a_stale_check_oversells(make_event, monkeypatch):
+    barrier = asyncio.Barrier(GROUP)
+    monkeypatch.setattr(registration_service, "claim_seat_postgres", stale_claim(barrier))
+    capacity, people = 5, 4 * GROUP
+    for attempt in range(3):
+        event = await make_event(capacity=capacity, slug=f"race-stale-{attempt}")
+        async with asyncio.timeout(60):
+            await asyncio.gather(
+                *(register_attendee(slug=event.slug, data=RegistrationInput(**person(n))) for n in range(people))
+            )
+        confirmed = await Registration.filter(event_id=event.id, status="confirmed").count()
+        if confirmed > capacity:
+            break
+    assert confirmed > capacity, "the control did not oversell: the race tests could not fail"
