@@ -29,8 +29,9 @@ from events_app.events.models import Event, EventKind, EventStatus
 from events_app.events.schemas import EventInput
 from events_app.events.service import create_event
 from events_app.main import create_app
+from events_app.organisations.service import forget_organisations
 from events_app.registration.schemas import RegistrationInput
-from events_app.registration.service import RegistrationOutcome, register_attendee
+from events_app.registration.service import RegistrationOutcome, forget_events, register_attendee
 from events_app.settings import Settings, SmtpConfig, configure_settings
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
@@ -148,6 +149,8 @@ async def clean_db(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
     if "database_url" not in request.fixturenames:
         return
+    forget_organisations()
+    forget_events()
     conn = connections.get("default")
     if TEST_DB == "postgres":
         await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")

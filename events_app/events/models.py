@@ -49,6 +49,7 @@ class Event(Model):
     # UPDATE of these; every other seat change recounts them under the row lock.
     confirmed_count = fields.IntField(default=0, db_default=0)
     waitlist_last_seq = fields.IntField(default=0, db_default=0)
+    waitlisted_count = fields.IntField(default=0, db_default=0)
     last_claim = fields.CharField(max_length=20, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

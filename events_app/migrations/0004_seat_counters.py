@@ -23,10 +23,17 @@ class Migration(migrations.Migration):
             name='waitlist_last_seq',
             field=fields.IntField(default=0, db_default=0),
         ),
+        ops.AddField(
+            model_name='Event',
+            name='waitlisted_count',
+            field=fields.IntField(default=0, db_default=0),
+        ),
         ops.RunSQL(
             "UPDATE event SET "
             "confirmed_count = (SELECT count(*) FROM registration r "
             "WHERE r.event_id = event.id AND r.status = 'confirmed'), "
+            "waitlisted_count = (SELECT count(*) FROM registration r "
+            "WHERE r.event_id = event.id AND r.status = 'waitlisted'), "
             "waitlist_last_seq = COALESCE((SELECT max(r.waitlist_seq) FROM registration r "
             "WHERE r.event_id = event.id), 0)"
         ),

@@ -8,6 +8,21 @@ from tortoise.exceptions import IntegrityError
 
 from events_app.organisations.models import Organisation, OrganisationKind
 
+_KNOWN: dict[tuple[str, str], Organisation] = {}
+_KNOWN_MAX = 20_000
+
+
+def _remember(organisation: Organisation) -> Organisation:
+    if len(_KNOWN) >= _KNOWN_MAX:
+        _KNOWN.clear()
+    _KNOWN[(organisation.name_key, organisation.country)] = organisation
+    return organisation
+
+
+def forget_organisations() -> None:
+    """Drop what this process remembers (tests empty the tables between tests)."""
+    _KNOWN.clear()
+
 
 def organisation_key(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()[:200]
@@ -20,13 +35,17 @@ async def find_or_create_organisation(*, name: str, country: str, kind: Organisa
     new organisation registering at once both end up with the same row.
     """
     key = organisation_key(name)
+    known = _KNOWN.get((key, country))
+    if known is not None and not (known.kind == OrganisationKind.OTHER and kind != OrganisationKind.OTHER):
+        return known  # organisations are never renamed or deleted: a process may remember them
     existing = await Organisation.filter(name_key=key, country=country).first()
     if existing is not None:
         if existing.kind == OrganisationKind.OTHER and kind != OrganisationKind.OTHER:
             existing.kind = kind
             await existing.save(update_fields=["kind"])
-        return existing
+        return _remember(existing)
     try:
-        return await Organisation.create(name=name.strip(), name_key=key, country=country, kind=kind)
+        created = await Organisation.create(name=name.strip(), name_key=key, country=country, kind=kind)
     except IntegrityError:
-        return await Organisation.get(name_key=key, country=country)
+        created = await Organisation.get(name_key=key, country=country)
+    return _remember(created)

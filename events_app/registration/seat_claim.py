@@ -26,9 +26,12 @@ WITH claim AS (
     UPDATE event SET
         last_claim = CASE WHEN confirmed_count < capacity THEN 'confirmed' ELSE 'waitlisted' END,
         waitlist_last_seq = waitlist_last_seq + CASE WHEN confirmed_count < capacity THEN 0 ELSE 1 END,
+        waitlisted_count = waitlisted_count + CASE WHEN confirmed_count < capacity THEN 0 ELSE 1 END,
         confirmed_count = confirmed_count + CASE WHEN confirmed_count < capacity THEN 1 ELSE 0 END
-    WHERE id = $1 AND status = 'published'
-    RETURNING id, last_claim, waitlist_last_seq, ical_sequence
+    WHERE id = $1 AND status = 'published' AND ends_at > $9
+        AND (registration_opens_at IS NULL OR registration_opens_at <= $9)
+        AND (registration_closes_at IS NULL OR registration_closes_at > $9)
+    RETURNING id, last_claim, waitlist_last_seq, waitlisted_count, ical_sequence
 ), reg AS (
     INSERT INTO registration (
         uid, event_id, organisation_id, name, email, email_key, job_title, status,
@@ -62,7 +65,7 @@ WITH claim AS (
         '', 'pending', 0, $9, '', $9, reg.id
     FROM reg, claim
 )
-SELECT reg.id, reg.status, reg.waitlist_seq FROM reg
+SELECT reg.id, reg.status, reg.waitlist_seq, claim.waitlisted_count FROM reg, claim
 """
 
 
@@ -71,6 +74,7 @@ class Claim:
     registration_id: int
     status: str
     waitlist_seq: int | None
+    waitlist_position: int | None  # a new waitlist entry is last in line
 
 
 async def claim_seat_postgres(
@@ -88,7 +92,7 @@ async def claim_seat_postgres(
     manage_url: str,
     registration_uid: uuid.UUID,
 ) -> Claim | None:
-    """Run the one-statement claim; None when the event is no longer published."""
+    """Run the one-statement claim; None when the event is not open for registration now."""
     conn = connections.get("default")
     rows = await conn.execute_query_dict(
         CLAIM_SQL,
@@ -100,5 +104,6 @@ async def claim_seat_postgres(
     if not rows:
         return None
     row = rows[0]
-    return Claim(int(row["id"]), str(row["status"]), row["waitlist_seq"])
+    waitlisted = row["status"] == "waitlisted"
+    return Claim(int(row["id"]), str(row["status"]), row["waitlist_seq"], row["waitlisted_count"] if waitlisted else None)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -130,6 +131,30 @@ def _ensure_open(event: Event, now: datetime) -> None:
         raise RegistrationClosed(CLOSED_MESSAGES[state])
 
 
+EVENT_MEMORY_SECONDS = 2.0
+_recent_events: dict[str, tuple[float, Event]] = {}
+
+
+async def _event_to_register_for(slug: str) -> Event:
+    """The event by slug, remembered for two seconds per process.
+
+    Safe because nothing decisive is read from it: the seat claim (or the ORM
+    path's locked re-read) checks status, window and capacity in the database.
+    """
+    hit = _recent_events.get(slug)
+    if hit is not None and time.monotonic() - hit[0] < EVENT_MEMORY_SECONDS:
+        return hit[1]
+    event = await get_event(slug=slug, public=True)
+    if len(_recent_events) > 1000:
+        _recent_events.clear()
+    _recent_events[slug] = (time.monotonic(), event)
+    return event
+
+
+def forget_events() -> None:
+    _recent_events.clear()
+
+
 async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime | None = None) -> RegistrationOutcome:
     """Give the person a seat if one is free, else a place at the end of the waitlist.
 
@@ -141,7 +166,7 @@ async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime
     refused by the unique (event, email) key and handled after that.
     """
     now = now or utcnow()
-    event = await get_event(slug=slug, public=True)
+    event = await _event_to_register_for(slug)
     _ensure_open(event, now)
     email_key = data.email.casefold()
     organisation = await find_or_create_organisation(
@@ -149,14 +174,16 @@ async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime
     )
     seat = {"email_key": email_key, "data": data, "organisation": organisation, "now": now}
     try:
-        registration, event, token = await _take_seat_or_queue(event=event, existing_id=None, **seat)
+        registration, event, token, position = await _take_seat_or_queue(event=event, existing_id=None, **seat)
     except IntegrityError:  # this email is registered for this event already
         existing = await Registration.get(event_id=event.id, email_key=email_key)
         if existing.status != RegistrationStatus.CANCELLED:
             return RegistrationOutcome(existing, event, False, await waitlist_position(existing), None)
-        registration, event, token = await _take_seat_or_queue(event=event, existing_id=existing.id, **seat)
+        registration, event, token, position = await _take_seat_or_queue(event=event, existing_id=existing.id, **seat)
     created = token is not None  # None: the same email got there first while we waited
-    return RegistrationOutcome(registration, event, created, await waitlist_position(registration), token)
+    if position is None:
+        position = await waitlist_position(registration)
+    return RegistrationOutcome(registration, event, created, position, token)
 
 
 async def _take_seat_or_queue(
@@ -167,7 +194,7 @@ async def _take_seat_or_queue(
     data: RegistrationInput,
     organisation: Organisation,
     now: datetime,
-) -> tuple[Registration, Event, str | None]:
+) -> tuple[Registration, Event, str | None, int | None]:
     if existing_id is None and one_statement_claim_available():
         return await _claim_new_seat(
             event=event, email_key=email_key, data=data, organisation=organisation, now=now
@@ -178,7 +205,7 @@ async def _take_seat_or_queue(
         if existing_id is not None:  # a cancelled registration comes back (same calendar UID)
             registration = await Registration.get(id=existing_id).using_db(conn)
             if registration.status != RegistrationStatus.CANCELLED:
-                return registration, event, None
+                return registration, event, None, None
             registration.ical_sequence += 1
         else:
             registration = Registration(uid=uuid.uuid4(), event=event, email_key=email_key, ical_sequence=0)
@@ -205,7 +232,7 @@ async def _take_seat_or_queue(
             conn=conn,
         )
         await sync_seat_counters(event=event, conn=conn)
-    return registration, event, token
+    return registration, event, token, None
 
 
 def one_statement_claim_available() -> bool:
@@ -215,7 +242,7 @@ def one_statement_claim_available() -> bool:
 
 async def _claim_new_seat(
     *, event: Event, email_key: str, data: RegistrationInput, organisation: Organisation, now: datetime
-) -> tuple[Registration, Event, str | None]:
+) -> tuple[Registration, Event, str | None, int | None]:
     """PostgreSQL: one statement claims the seat and writes everything (see seat_claim.py)."""
     settings = current_settings()
     token = secrets.token_urlsafe(32)
@@ -234,8 +261,9 @@ async def _claim_new_seat(
         manage_url=manage_url(token),
         registration_uid=uid,
     )
-    if claim is None:
-        raise RegistrationClosed(CLOSED_MESSAGES["cancelled"])
+    if claim is None:  # closed or cancelled since we looked: say which
+        _ensure_open(await Event.get(id=event.id), now)
+        raise RegistrationClosed(CLOSED_MESSAGES["closed"])
     status = RegistrationStatus(claim.status)
     registration = Registration.construct(  # what the statement wrote, without reading it back
         _saved_in_db=True,
@@ -245,15 +273,20 @@ async def _claim_new_seat(
         consent_at=now, ical_sequence=0, created_at=now, updated_at=now,
         confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
     )
-    return registration, event, token
+    return registration, event, token, claim.waitlist_position
 
 
 async def sync_seat_counters(*, event: Event, conn: BaseDBAsyncClient) -> None:
     """Recount the event's seat counters from the registrations. The caller holds the lock."""
     event.confirmed_count = await _confirmed_count(event.id, conn)
+    event.waitlisted_count = (
+        await Registration.filter(event_id=event.id, status=RegistrationStatus.WAITLISTED).using_db(conn).count()
+    )
     event.waitlist_last_seq = await _next_waitlist_seq(event.id, conn) - 1
     await Event.filter(id=event.id).using_db(conn).update(
-        confirmed_count=event.confirmed_count, waitlist_last_seq=event.waitlist_last_seq
+        confirmed_count=event.confirmed_count,
+        waitlisted_count=event.waitlisted_count,
+        waitlist_last_seq=event.waitlist_last_seq,
     )
 
 

@@ -225,7 +225,8 @@ def stale_claim(barrier: asyncio.Barrier):
                 kwargs["now"], kwargs["token_hash"], kwargs["message_id"], kwargs["manage_url"], row["free"],
             ],
         )
-        return seat_claim.Claim(int(rows[0]["id"]), str(rows[0]["status"]), rows[0]["waitlist_seq"])
+        row = rows[0]
+        return seat_claim.Claim(int(row["id"]), str(row["status"]), row["waitlist_seq"], None)
 
     return claim
 
