@@ -88,3 +88,19 @@ async def test_manage_token_is_stored_hashed(make_event, register):
     assert outcome.manage_token not in stored
     found = await find_registration_by_token(token=outcome.manage_token)
     assert found.id == outcome.registration.id
+
+
+async def test_registering_again_after_cancelling_reactivates_the_same_registration(make_event, register):
+    from events_app.events.models import Event
+
+    event = await make_event(capacity=1)
+    first = await register(event, email="back@example.org")
+    await cancel_registration(registration_id=first.registration.id)
+    again = await register(event, email="back@example.org")
+    assert again.created and again.registration.id == first.registration.id
+    assert again.registration.status == RegistrationStatus.CONFIRMED
+    assert again.registration.ical_sequence > first.registration.ical_sequence  # same UID, newer invite
+    fresh = await Event.get(id=event.id)
+    assert (fresh.confirmed_count, fresh.waitlisted_count) == (1, 0)
+    someone = await register(event)
+    assert someone.registration.status == RegistrationStatus.WAITLISTED and someone.waitlist_position == 1
