@@ -55,3 +55,13 @@ class Unauthorized(ServiceError):
 class RateLimited(ServiceError):
     status_code = 429
     code = "rate_limited"
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status_code = 415
+    code = "unsupported_media_type"

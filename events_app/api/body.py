@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from starlette.requests import Request
 
-from events_app.errors import Invalid, NotFound, ServiceError
+from events_app.errors import Invalid, NotFound, PayloadTooLarge, UnsupportedMediaType
 from events_app.validation import Input, parse, parse_json
 
 MAX_BODY_BYTES = 64 * 1024
@@ -15,16 +15,6 @@ MAX_ID = 2**31 - 1  # the id columns are 32-bit integers
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 M = TypeVar("M", bound=Input)
-
-
-class PayloadTooLarge(ServiceError):
-    status_code = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(ServiceError):
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 def _is_json(content_type: str) -> bool:
