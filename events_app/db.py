@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "events_app.registration.models",
     "events_app.notifications.models",
     "events_app.auth.models",
+    "events_app.agenda.models",
 ]
 
 

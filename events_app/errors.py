@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ServiceError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, fields: dict[str, str] | None = None, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.details = details or {}  # more keys of the JSON error object (e.g. "conflicts")
 
 
 class MalformedJson(ServiceError):
@@ -65,3 +70,20 @@ class PayloadTooLarge(ServiceError):
 class UnsupportedMediaType(ServiceError):
     status_code = 415
     code = "unsupported_media_type"
+
+
+class AgendaConflict(Conflict):
+    """A session clashes with another (room, speaker) or with the event (dates, room seats).
+
+    ``details["conflicts"]`` lists each clash with the other session it involves.
+    """
+
+    code = "agenda_conflict"
+
+
+class SessionFull(Conflict):
+    code = "session_full"
+
+
+class SessionOverlap(Conflict):
+    code = "session_overlap"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -39,14 +40,17 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def error_json(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status_code=status)
+def error_json(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    body = {"code": code, "message": message, "fields": fields or {}, **(details or {})}
+    return JSONResponse({"error": body}, status_code=status)
 
 
 async def service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     if _wants_json(request):
-        return error_json(exc.status_code, exc.code, exc.message, exc.fields)
+        return error_json(exc.status_code, exc.code, exc.message, exc.fields, exc.details)
     if isinstance(exc, Unauthorized) and request.url.path.startswith("/organiser"):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return render(request, "error.html", {"status": exc.status_code, "message": exc.message}, status_code=exc.status_code)

@@ -38,7 +38,9 @@ TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 PASSWORD = "correct horse battery staple"
-TABLES = ["outbox_message", "manage_link", "registration", "organisation", "event", "api_token", "user_session", "app_user"]
+TABLES = [
+    "agenda_pick", "agenda_publication", "agenda_session", "agenda_speaker", "agenda_track", "agenda_room",
+    "outbox_message", "manage_link", "registration", "organisation", "event", "api_token", "user_session", "app_user"]
 
 
 def _pg_reachable() -> str | None:

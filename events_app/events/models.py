@@ -17,6 +17,9 @@ class EventKind(StrEnum):
     MEETING = "meeting"
 
 
+DEFAULT_REMINDER_MINUTES = (1440, 60)
+
+
 class EventStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -51,12 +54,22 @@ class Event(Model):
     waitlist_last_seq = fields.IntField(default=0, db_default=0)
     waitlisted_count = fields.IntField(default=0, db_default=0)
     last_claim = fields.CharField(max_length=20, default="", db_default="")
+    # Reminder emails for online events and sessions: minutes before the start
+    # (None: the default, 24 hours and 1 hour; an empty list: no reminders).
+    reminder_minutes: list[int] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    recording_url = fields.CharField(max_length=500, default="", db_default="")
+    # Grows with every agenda publish and every public agenda detail change (cache key).
+    agenda_version = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "event"
         ordering = ["starts_at", "id"]
+
+    @property
+    def reminder_offsets(self) -> list[int]:
+        return list(DEFAULT_REMINDER_MINUTES if self.reminder_minutes is None else self.reminder_minutes)
 
     @property
     def zone(self) -> ZoneInfo:

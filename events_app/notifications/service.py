@@ -48,6 +48,12 @@ class EmailKind(StrEnum):
     EVENT_UPDATE = "event_update"
     EVENT_CANCELLED = "event_cancelled"
     MANAGE_LINK = "manage_link"
+    # Agenda (see agenda_emails.py): invites per session, several sessions in one email.
+    SESSION_PICKS = "session_picks"
+    SESSION_PROMOTION = "session_promotion"
+    AGENDA_UPDATE = "agenda_update"
+    REMINDER = "reminder"
+    RECORDING = "recording"
 
 
 _INVITE_METHOD = {

@@ -37,6 +37,8 @@ class Registration(Model):
     consent_version = fields.CharField(max_length=32)
     consent_at = fields.DatetimeField()
     ical_sequence = fields.IntField(default=0)
+    # Part of the personal calendar feed URL: revoking the URL bumps it (see agenda/feeds.py).
+    feed_generation = fields.IntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     confirmed_at = fields.DatetimeField(null=True)

@@ -21,6 +21,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
+from events_app.agenda.picks import release_picks_of
 from events_app.clock import utcnow
 from events_app.errors import Conflict, NotFound, RegistrationClosed
 from events_app.events.models import Event, EventStatus
@@ -344,6 +345,7 @@ async def cancel_registration(*, registration_id: int, now: datetime | None = No
             with_invite=had_invite,
             conn=conn,
         )
+        await release_picks_of(registration=registration, conn=conn, now=now)
         await promote_from_waitlist(event=event, conn=conn, now=now)
         await sync_seat_counters(event=event, conn=conn)
     return registration
