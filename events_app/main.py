@@ -18,6 +18,10 @@ from starlette.staticfiles import StaticFiles
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 from events_app import db
+from events_app.agenda.attendee_routes import routes as agenda_attendee_routes
+from events_app.agenda.builder_routes import routes as agenda_builder_routes
+from events_app.agenda.routes import routes as agenda_routes
+from events_app.api.agenda_routes import routes as api_agenda_routes
 from events_app.api.routes import health_routes
 from events_app.api.routes import routes as api_routes
 from events_app.auth.access import SessionMiddleware
@@ -143,7 +147,10 @@ def create_app(
             *registration_routes,
             *auth_routes,
             *organiser_routes,
-            Mount("/api/v1", routes=api_routes),
+            *agenda_routes,
+            *agenda_builder_routes,
+            *agenda_attendee_routes,
+            Mount("/api/v1", routes=[*api_routes, *api_agenda_routes]),
             *health_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
