@@ -21,6 +21,7 @@ from events_app import db
 from events_app.agenda.attendee_routes import routes as agenda_attendee_routes
 from events_app.agenda.builder_routes import routes as agenda_builder_routes
 from events_app.agenda.routes import routes as agenda_routes
+from events_app.agenda.webinar_routes import routes as agenda_webinar_routes
 from events_app.api.agenda_routes import routes as api_agenda_routes
 from events_app.api.routes import health_routes
 from events_app.api.routes import routes as api_routes
@@ -150,6 +151,7 @@ def create_app(
             *agenda_routes,
             *agenda_builder_routes,
             *agenda_attendee_routes,
+            *agenda_webinar_routes,
             Mount("/api/v1", routes=[*api_routes, *api_agenda_routes]),
             *health_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
