@@ -12,8 +12,9 @@ Join links appear only where the caller passes them (personal objects of a confi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as VEvent
@@ -125,13 +126,11 @@ def to_text(cal: Calendar) -> str:
 
 def google_calendar_link(*, session: AgendaSession, event: Event, details: str, location: str) -> str:
     """"Add to Google Calendar" template link (times in UTC, the event's zone as ctz)."""
-    from urllib.parse import urlencode
-
     fmt = "%Y%m%dT%H%M%SZ"
     query: dict[str, Any] = {
         "action": "TEMPLATE",
         "text": session.title,
-        "dates": f"{session.starts_at.astimezone(_utc()):{fmt}}/{session.ends_at.astimezone(_utc()):{fmt}}",
+        "dates": f"{session.starts_at.astimezone(UTC):{fmt}}/{session.ends_at.astimezone(UTC):{fmt}}",
         "details": details,
         "location": location,
         "ctz": event.timezone,
@@ -141,21 +140,14 @@ def google_calendar_link(*, session: AgendaSession, event: Event, details: str, 
 
 def outlook_calendar_link(*, session: AgendaSession, details: str, location: str) -> str:
     """"Add to Outlook" deep link (Outlook on the web, ISO times with offset)."""
-    from urllib.parse import urlencode
-
     query = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
         "subject": session.title,
-        "startdt": session.starts_at.astimezone(_utc()).isoformat(),
-        "enddt": session.ends_at.astimezone(_utc()).isoformat(),
+        "startdt": session.starts_at.astimezone(UTC).isoformat(),
+        "enddt": session.ends_at.astimezone(UTC).isoformat(),
         "body": details,
         "location": location,
     }
     return "https://outlook.office.com/calendar/0/deeplink/compose?" + urlencode(query)
 
-
-def _utc() -> Any:
-    from datetime import UTC
-
-    return UTC
