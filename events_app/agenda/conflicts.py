@@ -139,4 +139,4 @@ def find_all_conflicts(slots: list[Slot], frame: EventFrame) -> dict[int, list[d
             result[slot.id].extend(_pair_conflicts(slot, other, frame, zone))
             result[other.id].extend(_pair_conflicts(other, slot, frame, zone))
         active.append(slot)
-    return dict(result)
+    return {sid: found for sid, found in result.items() if found}
