@@ -385,14 +385,17 @@ async def discard_session_changes(*, event: Event, session_id: int) -> SessionDr
 
 # --- publishing --------------------------------------------------------------------------
 
-def _describe(session: AgendaSession, rooms: dict[int, str], values: dict[str, Any] | None = None) -> dict[str, Any]:
+def _describe(
+    session: AgendaSession, rooms: dict[int, str], zone: Any, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Time (in the event's zone), room and title of a session, for the publish summary."""
     values = values or {}
     room_id = values.get("room_id", session.room_id)  # type: ignore[attr-defined]
     starts = values.get("starts_at", session.starts_at)
     ends = values.get("ends_at", session.ends_at)
     return {
-        "starts_at": starts.isoformat(),
-        "ends_at": ends.isoformat(),
+        "starts_at": starts.astimezone(zone).isoformat(),
+        "ends_at": ends.astimezone(zone).isoformat(),
         "room": rooms.get(room_id) if room_id is not None else None,
         "title": values.get("title", session.title),
     }
@@ -444,12 +447,12 @@ async def publish_agenda(*, event: Event, actor: str = "", now: datetime | None 
                 session.status = SessionStatus.PUBLISHED
                 session.published_at = now
                 await session.save(using_db=conn)
-                added.append({**ref, **_describe(session, rooms)})
+                added.append({**ref, **_describe(session, rooms, event.zone)})
                 continue
             if not session.pending:
                 continue
             pending = {k: _from_json(k, v) for k, v in session.pending.items()}
-            before = _describe(session, rooms)
+            before = _describe(session, rooms, event.zone)
             if pending.get("status") == SessionStatus.CANCELLED.value:
                 session.status = SessionStatus.CANCELLED
                 session.pending = None
@@ -468,7 +471,7 @@ async def publish_agenda(*, event: Event, actor: str = "", now: datetime | None 
             if touches_calendar:
                 session.ical_sequence += 1
             await session.save(using_db=conn)
-            entry = {**ref, "title": session.title, "from": before, "to": _describe(session, rooms), "fields": fields_changed}
+            entry = {**ref, "title": session.title, "from": before, "to": _describe(session, rooms, event.zone), "fields": fields_changed}
             (moved if is_move else changed).append(entry)
             if touches_calendar:
                 calendar_changes.append((session, "moved" if is_move else "changed", before))

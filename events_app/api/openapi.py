@@ -218,7 +218,9 @@ def _paths() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document (built once per process)."""
-    return {
+    from events_app.api.openapi_agenda import merge_agenda  # it builds on this module's helpers
+
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "events_app API",
@@ -237,3 +239,5 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    merge_agenda(document)
+    return document
