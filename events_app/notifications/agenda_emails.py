@@ -8,7 +8,7 @@ any of their sessions (``agenda_update``, however many sessions changed).
 
 Invite entries in a payload: ``{"session_id", "method": "REQUEST" | "CANCEL",
 "sequence"}``; the UID of a person's entry for a session is stable
-(calendar/session_invite.py), the SEQUENCE is the session's counter plus the
+(calendar/sessions.py), the SEQUENCE is the session's counter plus the
 pick's, so it grows with every change of either.
 """
 

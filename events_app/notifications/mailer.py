@@ -22,8 +22,17 @@ class PermanentDeliveryError(Exception):
     """The server refused the message for good (5xx for its recipient): retrying cannot help."""
 
 
+def calendar_files(row: OutboxMessage) -> list[tuple[str, str]]:
+    """(file name, text) of each calendar attachment: the ones the renderer listed in the
+    payload (agenda emails: invite.ics and cancel.ics), else the one invite.ics."""
+    listed = (row.payload or {}).get("calendars") if isinstance(row.payload, dict) else None
+    if listed:
+        return [(str(c["filename"]), str(c["ics"])) for c in listed]
+    return [("invite.ics", row.ics)] if row.ics else []
+
+
 def build_mime(row: OutboxMessage, *, sender: str) -> EmailMessage:
-    """text/plain + text/html (+ text/calendar) alternatives, and an invite.ics attachment."""
+    """text/plain + text/html (+ text/calendar) alternatives, and each calendar as an .ics attachment."""
     msg = EmailMessage()
     msg["Subject"] = row.subject
     msg["From"] = formataddr(("EcoProcura network events", sender))
@@ -35,12 +44,8 @@ def build_mime(row: OutboxMessage, *, sender: str) -> EmailMessage:
     msg.add_alternative(row.body_html, subtype="html")
     if row.ics:
         msg.add_alternative(row.ics, subtype="calendar", params={"method": row.ics_method})
-        msg.add_attachment(
-            row.ics.encode(),
-            maintype="application",
-            subtype="ics",
-            filename="invite.ics",
-        )
+    for filename, text in calendar_files(row):
+        msg.add_attachment(text.encode(), maintype="application", subtype="ics", filename=filename)
     return msg
 
 

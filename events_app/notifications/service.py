@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 from events_app.calendar.invite import build_invite, invite_sequence
 from events_app.clock import utcnow
 from events_app.events.models import Event
+from events_app.notifications.agenda_render import AGENDA_KINDS, NotNeeded, render_agenda_email
 from events_app.notifications.compose import compose_registration_email
 from events_app.notifications.mailer import Mailer, PermanentDeliveryError, build_mime
 from events_app.notifications.models import OutboxMessage, OutboxStatus
@@ -130,6 +131,21 @@ async def render_outbox_message(message: OutboxMessage, *, now: datetime | None 
         raise LookupError("the registration of this message no longer exists")
     event = registration.event
     payload = message.payload or {}
+    if message.kind in AGENDA_KINDS:
+        email = await render_agenda_email(
+            kind=message.kind, payload=payload, event=event, registration=registration, now=now
+        )
+        message.subject, message.body_text, message.body_html = email.subject, email.text, email.html
+        # The text/calendar alternative carries the first object (REQUEST if any); the
+        # payload keeps all of them for the attachments (see mailer.build_mime).
+        message.ics = email.calendars[0].text if email.calendars else ""
+        message.ics_method = email.calendars[0].method if email.calendars else ""
+        message.payload = {**payload, "calendars": [c.as_json() for c in email.calendars]}
+        message.rendered_at = now
+        await message.save(
+            update_fields=["subject", "body_text", "body_html", "ics", "ics_method", "payload", "rendered_at"]
+        )
+        return message
     position = payload.get("waitlist_position")
     if message.kind == EmailKind.WAITLIST and position is None and registration.waitlist_seq is not None:
         position = await Registration.filter(
@@ -232,8 +248,13 @@ async def deliver_due_messages(*, mailer: Mailer, limit: int = 20, now: datetime
             log.warning("outbox round ran out of time; released %s messages", len(rest))
             break
         try:
-            message = await render_outbox_message(message)
+            message = await render_outbox_message(message, now=now)
             await mailer.send(build_mime(message, sender=settings.mail_from))
+        except NotNeeded as exc:  # e.g. a reminder for a registration cancelled since: send nothing
+            await OutboxMessage.filter(id=message.id).update(
+                status=OutboxStatus.SENT, locked_until=None, last_error=f"not sent: {exc}"[:500]
+            )
+            continue
         except Exception as exc:  # any SMTP or network failure: retry later
             attempts = message.attempts + 1
             failed = attempts >= MAX_ATTEMPTS or isinstance(exc, PermanentDeliveryError | LookupError)

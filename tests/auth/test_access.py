@@ -108,6 +108,24 @@ def _api_calls(slug: str, registration_id: int) -> list[tuple[str, str, str, dic
         ("PATCH", "/api/v1/events/{slug}", f"/api/v1/events/{slug}", {"capacity": 99, "title": "Hijacked"}),
         ("GET", "/api/v1/events/{slug}/registrations", f"/api/v1/events/{slug}/registrations", None),
         ("POST", "/api/v1/registrations/{id}/cancel", f"/api/v1/registrations/{registration_id}/cancel", None),
+        *_agenda_calls(slug),
+    ]
+
+
+def _agenda_calls(slug: str) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    base = "/api/v1/events/{slug}"
+    room = {"name": "Hall", "seats": 10}
+    session = {"title": "Intruder", "kind": "workshop", "starts_at": "2030-01-01T10:00:00+00:00", "ends_at": "2030-01-01T11:00:00+00:00"}
+    calls = [
+        ("GET", "/rooms", None), ("POST", "/rooms", room), ("PATCH", "/rooms/{id}", {"seats": 1}),
+        ("GET", "/speakers", None), ("POST", "/speakers", {"name": "Intruder"}),
+        ("GET", "/sessions", None), ("POST", "/sessions", session), ("GET", "/sessions/{id}", None),
+        ("PATCH", "/sessions/{id}", {"title": "Hijacked"}), ("DELETE", "/sessions/{id}", None),
+        ("POST", "/agenda/publish", None),
+    ]
+    return [
+        (method, base + tail, (base + tail).replace("{slug}", slug).replace("{id}", "1"), body)
+        for method, tail, body in calls
     ]
 
 
