@@ -62,7 +62,8 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
-    calendars: list[CalendarFile]
+    inline: CalendarFile | None  # the text/calendar alternative part
+    calendars: list[CalendarFile]  # the .ics attachments
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +169,43 @@ async def _waitlist_position(pick: SessionPick | None) -> int | None:
     ).count()
 
 
-def _calendars(agenda: _Agenda, entries: list[dict[str, Any]], now: datetime) -> list[CalendarFile]:
-    """One METHOD:REQUEST object with every REQUEST entry, one METHOD:CANCEL with every CANCEL."""
+def _calendar_object(
+    agenda: _Agenda, method: str, group: list[tuple[AgendaSession, int]], now: datetime
+) -> str:
     settings = current_settings()
-    files = []
+    cal = new_calendar(event=agenda.event, method=method, moments=[s.starts_at for s, _ in group])
+    for session, sequence in group:
+        cal.add_component(
+            session_vevent(
+                session=session,
+                event=agenda.event,
+                uid=personal_session_uid(session, agenda.registration, settings.host),
+                sequence=sequence,
+                now=now,
+                url=session_page_url(agenda.event, session),
+                room_name=agenda.room(session) or None,
+                speakers=[agenda.speakers[i] for i in session.speaker_ids or [] if i in agenda.speakers],
+                join_url=agenda.join_url(session) if method == "REQUEST" else "",
+                cancelled=method == "CANCEL",
+                attendee=agenda.registration,
+                organizer=(settings.mail_from, ORGANIZER_NAME),
+            )
+        )
+    return to_text(cal)
+
+
+def _calendars(agenda: _Agenda, entries: list[dict[str, Any]], now: datetime) -> tuple[CalendarFile | None, list[CalendarFile]]:
+    """The invite shown inline and the attached files.
+
+    Inline (the text/calendar part, which mail clients act on): one METHOD:REQUEST object
+    with every REQUEST entry (else the METHOD:CANCEL one), so one email updates them all
+    in clients that read every VEVENT (Apple Mail, Thunderbird). Attached: one object per
+    session, each with a single UID as CalDAV servers and Outlook require (invite.ics /
+    cancel.ics when there is only one of a method), so every change can also be opened
+    one by one.
+    """
+    inline: CalendarFile | None = None
+    files: list[CalendarFile] = []
     for method, filename in CALENDAR_FILES.items():
         group = [
             (agenda.sessions[int(e["session_id"])], int(e.get("sequence") or 0))
@@ -180,29 +214,24 @@ def _calendars(agenda: _Agenda, entries: list[dict[str, Any]], now: datetime) ->
         ]
         if not group:
             continue
-        cal = new_calendar(event=agenda.event, method=method, moments=[s.starts_at for s, _ in group])
-        for session, sequence in group:
-            cal.add_component(
-                session_vevent(
-                    session=session,
-                    event=agenda.event,
-                    uid=personal_session_uid(session, agenda.registration, settings.host),
-                    sequence=sequence,
-                    now=now,
-                    url=session_page_url(agenda.event, session),
-                    room_name=agenda.room(session) or None,
-                    speakers=[agenda.speakers[i] for i in session.speaker_ids or [] if i in agenda.speakers],
-                    join_url=agenda.join_url(session) if method == "REQUEST" else "",
-                    cancelled=method == "CANCEL",
-                    attendee=agenda.registration,
-                    organizer=(settings.mail_from, ORGANIZER_NAME),
-                )
-            )
-        files.append(CalendarFile(method, filename, to_text(cal)))
-    return files
+        combined = CalendarFile(method, filename, _calendar_object(agenda, method, group, now))
+        inline = inline or combined
+        if len(group) == 1:
+            files.append(combined)
+            continue
+        stem = filename.removesuffix(".ics")
+        for number, item in enumerate(group, start=1):
+            files.append(CalendarFile(method, f"{stem}-{number}.ics", _calendar_object(agenda, method, [item], now)))
+    return inline, files
 
 
-def _render(kind: str, subject: str, context: dict[str, Any], calendars: list[CalendarFile]) -> RenderedEmail:
+def _render(
+    kind: str,
+    subject: str,
+    context: dict[str, Any],
+    calendars: tuple[CalendarFile | None, list[CalendarFile]] = (None, []),
+) -> RenderedEmail:
+    inline, files = calendars
     settings = current_settings()
     event: Event = context["event"]
     data = {
@@ -210,14 +239,14 @@ def _render(kind: str, subject: str, context: dict[str, Any], calendars: list[Ca
         "event_url": f"{settings.base_url}/events/{event.slug}",
         "manage_url": None,
         "join_url": "",
-        "has_invite": bool(calendars),
-        "has_cancel": any(c.method == "CANCEL" for c in calendars),
-        "has_request": any(c.method == "REQUEST" for c in calendars),
+        "has_invite": bool(files),
+        "has_cancel": any(c.method == "CANCEL" for c in files),
+        "has_request": any(c.method == "REQUEST" for c in files),
         **context,
     }
     text = jinja_env.get_template(f"emails/{kind}.txt").render(data)
     html = jinja_env.get_template(f"emails/{kind}.html").render(data)
-    return RenderedEmail(subject, text, html, calendars)
+    return RenderedEmail(subject, text, html, inline, files)
 
 
 # --- session emails -------------------------------------------------------------------------
@@ -324,7 +353,7 @@ async def _render_reminder(
         "join_url": join_url if session_line is None else "",
         "session_join_url": join_url if session_line is not None else "",
     }
-    return _render("reminder", subject, context, [])
+    return _render("reminder", subject, context)
 
 
 async def _render_recording(payload: dict[str, Any], event: Event, registration: Registration) -> RenderedEmail:
@@ -334,7 +363,7 @@ async def _render_recording(payload: dict[str, Any], event: Event, registration:
     if not url or url != event.recording_url:
         raise NotNeeded("the recording link changed since this email was queued")
     context = {"event": event, "registration": registration, "recording_url": url}
-    return _render("recording", f"Recording of {event.title} is available", context, [])
+    return _render("recording", f"Recording of {event.title} is available", context)
 
 
 async def render_agenda_email(

@@ -138,8 +138,8 @@ async def render_outbox_message(message: OutboxMessage, *, now: datetime | None 
         message.subject, message.body_text, message.body_html = email.subject, email.text, email.html
         # The text/calendar alternative carries the first object (REQUEST if any); the
         # payload keeps all of them for the attachments (see mailer.build_mime).
-        message.ics = email.calendars[0].text if email.calendars else ""
-        message.ics_method = email.calendars[0].method if email.calendars else ""
+        message.ics = email.inline.text if email.inline else ""
+        message.ics_method = email.inline.method if email.inline else ""
         message.payload = {**payload, "calendars": [c.as_json() for c in email.calendars]}
         message.rendered_at = now
         await message.save(

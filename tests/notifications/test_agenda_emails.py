@@ -167,15 +167,19 @@ async def test_one_email_carries_new_places_and_given_up_places(
     (message,) = smtp.to("anna@example.org")
     assert [p.get_content_type() for p in message.walk()] == [
         "multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/calendar",
-        "application/ics", "application/ics",
+        "application/ics", "application/ics", "application/ics",
     ]
     files = _attachments(message)
-    assert sorted(files) == ["cancel.ics", "invite.ics"]
+    # Two new places: one file each (a single UID per object, as CalDAV and Outlook want);
+    # the inline invite carries both, so one email updates them together where clients allow.
+    assert sorted(files) == ["cancel.ics", "invite-1.ics", "invite-2.ics"]
     (alternative,) = calendar_parts(message)
-    assert alternative.get_param("method") == "REQUEST" and alternative.get_content() == files["invite.ics"]
-    added = _read(files["invite.ics"], "REQUEST")
-    dropped = _read(files["cancel.ics"], "CANCEL")
+    assert alternative.get_param("method") == "REQUEST"
+    added = _read(alternative.get_content(), "REQUEST")
     assert set(added) == {personal_session_uid(s[n], anna, settings.host) for n in ("T", "U")}
+    one_by_one = {uid for name in ("invite-1.ics", "invite-2.ics") for uid in _read(files[name], "REQUEST")}
+    assert one_by_one == set(added) and all(len(_read(files[n], "REQUEST")) == 1 for n in ("invite-1.ics", "invite-2.ics"))
+    dropped = _read(files["cancel.ics"], "CANCEL")
     assert set(dropped) == {personal_session_uid(s["S"], anna, settings.host)}
     body = text_of(message)
     assert "You have a place in:" in body and "You gave up your place in:" in body
