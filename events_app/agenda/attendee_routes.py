@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from events_app.agenda.feed_tokens import feed_urls, revoke_feed
+from events_app.agenda.feed_tokens import personal_feed_urls, revoke_feed
 from events_app.agenda.models import (
     AgendaSession,
     PickStatus,
@@ -34,7 +34,7 @@ from events_app.errors import Conflict, Invalid, ServiceError
 from events_app.registration.models import Registration, RegistrationStatus
 from events_app.registration.service import find_registration_by_token, waitlist_position
 from events_app.validation import parse
-from events_app.web import is_htmx, jinja_env, read_form, render
+from events_app.web import is_htmx, read_form, render
 
 TEMPLATE = "registration/sessions.html"
 
@@ -53,17 +53,6 @@ NOTICES = {
     "calendar": "You have a new calendar address. The old address stops working: "
     "if you had subscribed to it, subscribe again with the new one.",
 }
-
-
-def _personal_feed_urls(registration: Registration) -> dict[str, str]:
-    """For templates: the person's feed URLs (empty for a cancelled registration, whose feed is gone)."""
-    if registration.status == RegistrationStatus.CANCELLED:
-        return {}
-    return feed_urls(registration)
-
-
-# The manage page (registration/manage.html) shows the subscribe links too.
-jinja_env.globals["personal_feed_urls"] = _personal_feed_urls
 
 
 @dataclass(slots=True)
@@ -175,7 +164,7 @@ async def _agenda_context(registration: Registration) -> dict[str, Any]:
         "my_picks": [row(p.session) for p in picks],
         "picked_ids": set(by_session),
         "event_join_url": event.online_url if confirmed and event.is_online else "",
-        "feeds": _personal_feed_urls(registration),
+        "feeds": personal_feed_urls(registration),
         "kind_labels": KIND_LABELS,
     }
 

@@ -41,6 +41,13 @@ def feed_urls(registration: Registration) -> dict[str, str]:
     return {"https": https, "webcal": "webcal://" + https.split("://", 1)[1]}
 
 
+def personal_feed_urls(registration: Registration) -> dict[str, str]:
+    """For pages: the person's feed URLs (empty for a cancelled registration, whose feed is gone)."""
+    if registration.status == RegistrationStatus.CANCELLED:
+        return {}
+    return feed_urls(registration)
+
+
 async def find_registration_by_feed_token(*, token: str) -> Registration:
     """The registration whose live feed URL holds ``token``; 404 for a revoked, forged or
     malformed one, or a cancelled registration."""

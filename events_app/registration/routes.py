@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from events_app.agenda.feed_tokens import personal_feed_urls
 from events_app.errors import Invalid
 from events_app.organisations.models import ORGANISATION_KIND_LABELS
 from events_app.registration.schemas import DetailsInput
@@ -44,6 +45,7 @@ async def _manage_page(request: Request, template: str, *, errors: dict[str, str
             "errors": errors or {},
             "notice": notice,
             "kind_labels": ORGANISATION_KIND_LABELS,
+            "feeds": personal_feed_urls(registration),
         },
         block="details_form",
         status_code=status_code,
