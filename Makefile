@@ -33,6 +33,7 @@ test-postgres: install
 
 bench: install
 	$(PY) bench/registration_throughput.py
+	$(PY) bench/agenda_pages.py
 
 lint: install
 	$(VENV)/bin/ruff check events_app matching tests bench
