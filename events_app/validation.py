@@ -94,7 +94,9 @@ def _moment(value: datetime) -> datetime:
         year = 0
     if not 2000 <= year < 2200:
         raise ValueError("must be between the years 2000 and 2199")
-    return value
+    # Stored as given, SQLite would keep the offset in the text it compares ("...+01:00"):
+    # every moment is kept in UTC and shown in the event's zone.
+    return value.astimezone(UTC)
 
 
 # One-line text: stripped, no control characters, NFC. Lengths are capped per field.
@@ -104,7 +106,7 @@ Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_email)]
 Country = Annotated[str, BeforeValidator(_strip), AfterValidator(_country)]
 TimeZone = Annotated[str, BeforeValidator(_strip), AfterValidator(_time_zone)]
 Slug = Annotated[str, BeforeValidator(_strip), AfterValidator(_slug)]
-# An aware date and time that the database can store (UTC year 2000..2199).
+# An aware date and time that the database can store (UTC year 2000..2199), made UTC.
 Moment = Annotated[AwareDatetime, AfterValidator(_moment)]
 
 

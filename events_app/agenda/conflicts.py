@@ -4,7 +4,8 @@ Four kinds, each reported with what it clashes with:
 - ``room_clash``: another session in the same room at an overlapping time;
 - ``speaker_clash``: a speaker of this session speaks in another at the same time;
 - ``outside_event``: the session is not within the event's dates (in its time zone);
-- ``over_room_capacity``: the session's capacity is above its room's seats.
+- ``over_room_capacity``: the session's capacity is above its room's seats;
+- ``below_places_taken``: its capacity is below the places attendees already hold.
 Cancelled sessions clash with nothing. Touching sessions (one ends when the next
 starts) do not overlap.
 """
@@ -30,6 +31,7 @@ class Slot:
     speaker_ids: tuple[int, ...]
     capacity: int | None
     cancelled: bool = False
+    taken: int = 0  # places attendees hold now
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +54,8 @@ def _session_ref(slot: Slot, frame: EventFrame, zone: ZoneInfo) -> dict[str, Any
     return {
         "id": slot.id,
         "title": slot.title,
-        "starts_at": slot.starts_at.isoformat(),
-        "ends_at": slot.ends_at.isoformat(),
+        "starts_at": slot.starts_at.astimezone(zone).isoformat(),
+        "ends_at": slot.ends_at.astimezone(zone).isoformat(),
         "room": room[0] if room else None,
         "local_time": f"{slot.starts_at.astimezone(zone):%a %d %b %H:%M}-{slot.ends_at.astimezone(zone):%H:%M}",
     }
@@ -74,11 +76,22 @@ def _own_conflicts(slot: Slot, frame: EventFrame, zone: ZoneInfo) -> list[dict[s
     if room and slot.capacity is not None and slot.capacity > room[1]:
         found.append({
             "type": "over_room_capacity",
-            "message": f"Its capacity ({slot.capacity}) is above the {room[1]} seats of {room[0]}.",
+            "message": f"Its capacity ({slot.capacity}) is above the {_seats(room[1])} of {room[0]}.",
             "room": {"id": slot.room_id, "name": room[0], "seats": room[1]},
             "capacity": slot.capacity,
         })
+    if slot.capacity is not None and slot.capacity < slot.taken:
+        found.append({
+            "type": "below_places_taken",
+            "message": f"Its capacity ({slot.capacity}) is below the {slot.taken} places attendees already hold.",
+            "capacity": slot.capacity,
+            "taken": slot.taken,
+        })
     return found
+
+
+def _seats(count: int) -> str:
+    return "1 seat" if count == 1 else f"{count} seats"
 
 
 def _pair_conflicts(slot: Slot, other: Slot, frame: EventFrame, zone: ZoneInfo) -> list[dict[str, Any]]:

@@ -28,6 +28,8 @@ class RoomInput(Input):
 class RoomPatch(Input):
     name: Annotated[Line, Field(min_length=1, max_length=120)] | None = None
     seats: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    # Fewer seats than a session's capacity is refused (409) unless this is true.
+    allow_conflicts: bool = False
 
 
 class SpeakerInput(Input):

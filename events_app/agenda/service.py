@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -36,6 +36,13 @@ TRACK_PALETTE = ("#1b6ca8", "#2e7d32", "#b35c00", "#7b1fa2", "#c62828", "#00796b
 # Changes of these fields update attendees' calendar entries (and email them).
 CALENDAR_FIELDS = ("starts_at", "ends_at", "room_id", "title", "online_url")
 MOVE_FIELDS = ("starts_at", "ends_at", "room_id")
+# What organiser edits and publishing write. Never the seat counters: only picks.py changes
+# those, under the session row lock, so a save here cannot overwrite a sign-up made meanwhile.
+EDIT_COLUMNS = (
+    "title", "description", "kind", "starts_at", "ends_at", "room_id", "track_id", "capacity",
+    "online_url", "speaker_ids", "status", "pending", "conflicts_allowed", "ical_sequence",
+    "published_at", "updated_at",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +71,13 @@ class SessionDraft:
         return Slot(
             id=self.id, title=self.title, starts_at=self.starts_at, ends_at=self.ends_at,
             room_id=self.room_id, speaker_ids=self.speaker_ids, capacity=self.capacity,
-            cancelled=self.status == SessionStatus.CANCELLED,
+            cancelled=self.status == SessionStatus.CANCELLED, taken=self.session.confirmed_count,
         )
 
 
 def _from_json(name: str, value: Any) -> Any:
     if name in ("starts_at", "ends_at") and isinstance(value, str):
-        return datetime.fromisoformat(value)
+        return datetime.fromisoformat(value).astimezone(UTC)  # UTC: see validation.Moment
     if name == "speaker_ids":
         return tuple(value or ())
     if name == "kind":
@@ -169,11 +176,29 @@ async def update_room(*, event: Event, room_id: int, patch: RoomPatch) -> Room:
                 raise Invalid("Some fields need attention.", fields={"name": "This event already has a room of that name."})
         if patch.name is not None:
             room.name = patch.name
+        if patch.seats is not None and patch.seats < room.seats:
+            conflicts = await _sessions_above_seats(event, room, patch.seats, conn)
+            if conflicts and not patch.allow_conflicts:
+                _refuse_conflicts(conflicts, what="These seats are fewer than sessions in this room need")
         if patch.seats is not None:
             room.seats = patch.seats
         await room.save(using_db=conn)
         await _touch(event, conn)
     return room
+
+
+async def _sessions_above_seats(event: Event, room: Room, seats: int, conn: BaseDBAsyncClient) -> list[dict[str, Any]]:
+    """The live sessions of ``room`` whose capacity would be above ``seats``."""
+    agenda = await load_agenda(event=event, conn=conn)
+    frame = agenda.frame
+    frame.rooms[int(room.id)] = (room.name, seats)
+    found = []
+    for draft in agenda.drafts:
+        if draft.room_id == room.id and draft.status != SessionStatus.CANCELLED:
+            for conflict in find_conflicts(draft.slot(), [], frame):
+                if conflict["type"] == "over_room_capacity":
+                    found.append({**conflict, "session": {"id": draft.id, "title": draft.title}})
+    return found
 
 
 async def list_tracks(*, event: Event) -> list[Track]:
@@ -250,11 +275,12 @@ async def _check_speakers(event: Event, speaker_ids: list[int], conn: BaseDBAsyn
     return tuple(speaker_ids)
 
 
-def _refuse_conflicts(conflicts: list[dict[str, Any]]) -> None:
+def _refuse_conflicts(conflicts: list[dict[str, Any]], what: str = "This session clashes") -> None:
     first = conflicts[0]["message"]
+    first = first[:1].lower() + first[1:] if first.startswith("It") else first
     more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
     raise AgendaConflict(
-        f"This session clashes: {first}{more} Send \"allow_conflicts\": true to store it anyway.",
+        f"{what}: {first}{more} Send \"allow_conflicts\": true to store it anyway.",
         details={"conflicts": conflicts},
     )
 
@@ -291,7 +317,9 @@ async def create_session(*, event: Event, data: SessionInput) -> SessionResult:
 
 
 async def _locked_session(event: Event, session_id: int, conn: BaseDBAsyncClient) -> AgendaSession:
-    session = await AgendaSession.filter(id=session_id, event_id=event.id).using_db(conn).first()
+    session = (
+        await AgendaSession.filter(id=session_id, event_id=event.id).using_db(conn).select_for_update().first()
+    )
     if session is None:
         raise NotFound("This event has no such session.")
     return session
@@ -304,7 +332,12 @@ async def update_session(*, event: Event, session_id: int, patch: SessionPatch) 
         session = await _locked_session(event, session_id, conn)
         current = draft_of(session)
         if current.status == SessionStatus.CANCELLED:
-            raise Conflict("This session is cancelled; restore it before changing it.")
+            raise Conflict(
+            "This session's cancellation is waiting to be published: discard the pending change first "
+            "(Discard in the agenda builder) to change it."
+            if session.status == SessionStatus.PUBLISHED
+            else "This session is cancelled and cannot be changed."
+        )
         sent = patch.model_fields_set - {"allow_conflicts", "track_colour"}
         changes: dict[str, Any] = {}
         for name in ("title", "description", "kind", "starts_at", "ends_at", "capacity", "online_url"):
@@ -329,14 +362,14 @@ async def update_session(*, event: Event, session_id: int, patch: SessionPatch) 
         slot = Slot(
             session.id, changes.get("title", current.title), starts, ends,
             changes.get("room_id", current.room_id), tuple(changes.get("speaker_ids", current.speaker_ids)),
-            changes.get("capacity", current.capacity),
+            changes.get("capacity", current.capacity), taken=session.confirmed_count,
         )
         conflicts = find_conflicts(slot, [d.slot() for d in agenda.drafts], agenda.frame)
         if conflicts and not patch.allow_conflicts:
             _refuse_conflicts(conflicts)
         _apply_changes(session, changes)
         session.conflicts_allowed = bool(conflicts)
-        await session.save(using_db=conn)
+        await session.save(using_db=conn, update_fields=EDIT_COLUMNS)
     return SessionResult(draft_of(session), conflicts)
 
 
@@ -369,7 +402,7 @@ async def cancel_session(*, event: Event, session_id: int) -> SessionDraft | Non
         if session.status == SessionStatus.CANCELLED:
             return draft_of(session)
         session.pending = {**(session.pending or {}), "status": SessionStatus.CANCELLED.value}
-        await session.save(using_db=conn)
+        await session.save(using_db=conn, update_fields=EDIT_COLUMNS)
     return draft_of(session)
 
 
@@ -379,7 +412,7 @@ async def discard_session_changes(*, event: Event, session_id: int) -> SessionDr
         await lock_event(event.id, conn)
         session = await _locked_session(event, session_id, conn)
         session.pending = None
-        await session.save(using_db=conn)
+        await session.save(using_db=conn, update_fields=EDIT_COLUMNS)
     return draft_of(session)
 
 
@@ -436,9 +469,12 @@ async def publish_agenda(*, event: Event, actor: str = "", now: datetime | None 
     async with in_transaction() as conn:
         event = await lock_event(event.id, conn)
         rooms = {int(r.id): r.name for r in await Room.filter(event_id=event.id).using_db(conn)}
+        # Lock every session row in id order, as picks.py does, so a sign-up running now
+        # waits for the publish instead of deadlocking with it.
         sessions = list(
-            await AgendaSession.filter(event_id=event.id).using_db(conn).order_by("starts_at", "id")
+            await AgendaSession.filter(event_id=event.id).using_db(conn).order_by("id").select_for_update()
         )
+        sessions.sort(key=lambda s: (s.starts_at, s.id))
         added, moved, cancelled, changed = [], [], [], []
         calendar_changes: list[tuple[AgendaSession, str, dict[str, Any]]] = []
         for session in sessions:
@@ -446,7 +482,7 @@ async def publish_agenda(*, event: Event, actor: str = "", now: datetime | None 
             if session.status == SessionStatus.DRAFT:
                 session.status = SessionStatus.PUBLISHED
                 session.published_at = now
-                await session.save(using_db=conn)
+                await session.save(using_db=conn, update_fields=EDIT_COLUMNS)
                 added.append({**ref, **_describe(session, rooms, event.zone)})
                 continue
             if not session.pending:
@@ -457,7 +493,7 @@ async def publish_agenda(*, event: Event, actor: str = "", now: datetime | None 
                 session.status = SessionStatus.CANCELLED
                 session.pending = None
                 session.ical_sequence += 1
-                await session.save(using_db=conn)
+                await session.save(using_db=conn, update_fields=EDIT_COLUMNS)
                 cancelled.append({**ref, **before})
                 calendar_changes.append((session, "cancelled", before))
                 continue
@@ -470,7 +506,7 @@ async def publish_agenda(*, event: Event, actor: str = "", now: datetime | None 
             touches_calendar = any(name in CALENDAR_FIELDS for name in pending)
             if touches_calendar:
                 session.ical_sequence += 1
-            await session.save(using_db=conn)
+            await session.save(using_db=conn, update_fields=EDIT_COLUMNS)
             entry = {**ref, "title": session.title, "from": before, "to": _describe(session, rooms, event.zone), "fields": fields_changed}
             (moved if is_move else changed).append(entry)
             if touches_calendar:
