@@ -39,6 +39,10 @@ class PicksOutcome:
     dropped: list[int]
 
 
+def _places(count: int | None) -> str:
+    return "1 place" if count == 1 else f"{count} places"
+
+
 def _when(session: AgendaSession, zone: ZoneInfo) -> str:
     return f"{session.starts_at.astimezone(zone):%a %d %b %H:%M}-{session.ends_at.astimezone(zone):%H:%M}"
 
@@ -138,7 +142,7 @@ async def set_session_picks(
                 session.waitlisted_count += 1
             else:
                 raise SessionFull(
-                    f"\u201c{session.title}\u201d is full ({session.capacity} places).",
+                    f"\u201c{session.title}\u201d is full ({_places(session.capacity)}).",
                     details={"sessions": [session_id]},
                 )
             await pick.save(using_db=conn)
@@ -196,6 +200,8 @@ async def promote_session_waitlist(
             break
         if pick.registration.status != RegistrationStatus.CONFIRMED:
             continue
+        if await _clashes_with_a_place(pick, session, conn):
+            continue  # stays waiting: a seat here would put them in two places at once
         pick.status, pick.waitlist_seq = PickStatus.CONFIRMED, None
         await pick.save(using_db=conn)
         session.confirmed_count += 1
@@ -209,19 +215,40 @@ async def promote_session_waitlist(
     return promoted
 
 
-async def release_picks_of(*, registration: Registration, conn: BaseDBAsyncClient, now: datetime | None = None) -> None:
+async def _clashes_with_a_place(pick: SessionPick, session: AgendaSession, conn: BaseDBAsyncClient) -> bool:
+    """Whether the person already holds a seat in another live session at the same time."""
+    held = await SessionPick.filter(
+        registration_id=pick.registration_id,  # type: ignore[attr-defined]
+        status=PickStatus.CONFIRMED,
+    ).exclude(session_id=session.id).using_db(conn).values_list("session_id", flat=True)
+    if not held:
+        return False
+    return await AgendaSession.filter(
+        id__in=list(held),
+        status=SessionStatus.PUBLISHED,
+        starts_at__lt=session.ends_at,
+        ends_at__gt=session.starts_at,
+    ).using_db(conn).exists()
+
+
+async def release_picks_of(
+    *, registration: Registration, conn: BaseDBAsyncClient, now: datetime | None = None
+) -> list[tuple[int, int]]:
     """The person is no longer confirmed for the event: drop their picks and pass the seats on.
 
-    Called inside the transaction that cancels the registration (no email of its own:
-    the cancellation email already says that their place is gone).
+    Called inside the transaction that cancels the registration (no email of its own: the
+    cancellation email says that their places are gone). Returns (session id, SEQUENCE) of
+    each published session they held a confirmed place in, by start: the caller's email
+    carries a METHOD:CANCEL for each of those personal calendar entries.
     """
     picks = list(
         await SessionPick.filter(registration_id=registration.id, status__not=PickStatus.CANCELLED).using_db(conn)
     )
     if not picks:
-        return
+        return []
     locked = await _lock_sessions(sorted(int(p.session_id) for p in picks), conn)  # type: ignore[attr-defined]
     event = await Event.get(id=registration.event_id).using_db(conn)  # type: ignore[attr-defined]
+    had_entries: list[tuple[AgendaSession, int]] = []
     for pick in picks:
         session = locked[int(pick.session_id)]  # type: ignore[attr-defined]
         was = pick.status
@@ -234,7 +261,11 @@ async def release_picks_of(*, registration: Registration, conn: BaseDBAsyncClien
             session.waitlisted_count -= 1
         await _save_counters(session, conn)
         if was == PickStatus.CONFIRMED:
+            if session.status == SessionStatus.PUBLISHED:
+                had_entries.append((session, session.ical_sequence + pick.ical_sequence))
             await promote_session_waitlist(session=session, event=event, conn=conn, now=now)
+    had_entries.sort(key=lambda item: (item[0].starts_at, item[0].id))
+    return [(int(session.id), sequence) for session, sequence in had_entries]
 
 
 async def _active_picks(registration: Registration, conn: BaseDBAsyncClient | None = None) -> list[PickView]:

@@ -10,6 +10,10 @@ Invite entries in a payload: ``{"session_id", "method": "REQUEST" | "CANCEL",
 "sequence"}``; the UID of a person's entry for a session is stable
 (calendar/sessions.py), the SEQUENCE is the session's counter plus the
 pick's, so it grows with every change of either.
+
+Publishes that follow each other before the sender runs do not pile up: a person's
+agenda_update still waiting unrendered is merged into the next one and retired
+(marked sent, last_error "superseded by a later update").
 """
 
 from __future__ import annotations
@@ -20,14 +24,19 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 
-from events_app.agenda.models import AgendaSession, PickStatus, SessionPick
+from events_app.agenda.models import AgendaSession, PickStatus, Room, SessionPick
 from events_app.clock import utcnow
 from events_app.events.models import Event
-from events_app.notifications.models import OutboxMessage
+from events_app.notifications.agenda_render import differences, link_changed
+from events_app.notifications.models import OutboxMessage, OutboxStatus
 from events_app.notifications.service import EmailKind
 from events_app.registration.models import Registration, RegistrationStatus
 from events_app.settings import current_settings
+
+# last_error of an agenda_update merged into a later one before it was sent
+SUPERSEDED = "superseded by a later update"
 
 
 def _message_id(registration: Registration, kind: str, now: datetime) -> str:
@@ -86,6 +95,20 @@ async def queue_session_email(
     return await _queue(kind=EmailKind(kind), registration=registration, payload=payload, conn=conn, now=now)
 
 
+def _entry(session: AgendaSession, change: str, before: dict[str, Any], pick: SessionPick, room_name: str) -> dict[str, Any]:
+    return {
+        "session_id": int(session.id),
+        "change": change,
+        "before": before,
+        "method": "CANCEL" if change == "cancelled" else "REQUEST",
+        "sequence": session.ical_sequence + pick.ical_sequence,
+        "invite": pick.status == PickStatus.CONFIRMED,
+        # a "changed" session that kept its title: its online link changed (the publish does
+        # not record the old link, so a merge must remember this)
+        "link_changed": change == "changed" and "title" not in differences(before, session, room_name),
+    }
+
+
 async def queue_agenda_change_emails(
     *,
     event: Event,
@@ -96,7 +119,11 @@ async def queue_agenda_change_emails(
     """After a publish: one ``agenda_update`` email per person holding a place in any changed
     session, listing all of their changed sessions. ``changes`` holds (session, "moved" |
     "changed" | "cancelled", the values before). Waitlisted people hear about a cancellation
-    (without invite: they never had the entry). Returns the number of emails queued."""
+    (without invite: they never had the entry).
+
+    A person's earlier agenda_update that is still waiting, unrendered, is merged into the new
+    one and retired (see :func:`_merge`), so they get one email that compares with what they
+    last heard, and none if everything is back where it was. Returns the number queued."""
     now = now or utcnow()
     if not changes:
         return 0
@@ -115,20 +142,106 @@ async def queue_agenda_change_emails(
         if pick.status == PickStatus.WAITLISTED and change != "cancelled":
             continue
         per_person[int(pick.registration_id)].append(pick)  # type: ignore[attr-defined]
-    for person_picks in per_person.values():
+    if not per_person:
+        return 0
+    rooms = {int(r.id): r.name for r in await Room.filter(event_id=event.id).using_db(conn)}
+    waiting = await _unsent_updates(list(per_person), conn, now)
+    queued = 0
+    for registration_id, person_picks in per_person.items():
         registration = person_picks[0].registration
         entries = []
         for pick in person_picks:
             session, change, before = by_session[int(pick.session_id)]  # type: ignore[attr-defined]
-            entries.append({
-                "session_id": int(session.id),
-                "change": change,
-                "before": before,
-                "method": "CANCEL" if change == "cancelled" else "REQUEST",
-                "sequence": session.ical_sequence + pick.ical_sequence,
-                "invite": pick.status == PickStatus.CONFIRMED,
-            })
-        await _queue(
-            kind=EmailKind.AGENDA_UPDATE, registration=registration, payload={"changes": entries}, conn=conn, now=now
+            entries.append(_entry(session, change, before, pick, _room_of(session, rooms)))
+        older = waiting.get(registration_id, [])
+        if older:
+            entries = await _merge(older, entries, registration, rooms, conn)
+            await OutboxMessage.filter(id__in=[m.id for m in older]).using_db(conn).update(
+                status=OutboxStatus.SENT, locked_until=None, last_error=SUPERSEDED
+            )
+        if entries:
+            await _queue(
+                kind=EmailKind.AGENDA_UPDATE, registration=registration, payload={"changes": entries}, conn=conn, now=now
+            )
+            queued += 1
+    return queued
+
+
+def _room_of(session: AgendaSession, rooms: dict[int, str]) -> str:
+    room_id = session.room_id  # type: ignore[attr-defined]
+    return rooms.get(int(room_id), "") if room_id is not None else ""
+
+
+async def _unsent_updates(
+    registration_ids: list[int], conn: BaseDBAsyncClient, now: datetime
+) -> dict[int, list[OutboxMessage]]:
+    """The people's agenda_update emails not rendered yet and not held by a sender, oldest first
+    (locked on PostgreSQL: a sender skips them until this transaction ends)."""
+    query = (
+        OutboxMessage.filter(
+            kind=EmailKind.AGENDA_UPDATE.value,
+            status=OutboxStatus.PENDING,
+            rendered_at__isnull=True,
+            registration_id__in=registration_ids,
         )
-    return len(per_person)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .order_by("id")
+        .using_db(conn)
+    )
+    if conn.capabilities.dialect == "postgres":
+        query = query.select_for_update()
+    found: dict[int, list[OutboxMessage]] = defaultdict(list)
+    for message in await query:
+        found[int(message.registration_id)].append(message)  # type: ignore[attr-defined]
+    return found
+
+
+async def _merge(
+    older: list[OutboxMessage],
+    entries: list[dict[str, Any]],
+    registration: Registration,
+    rooms: dict[int, str],
+    conn: BaseDBAsyncClient,
+) -> list[dict[str, Any]]:
+    """The entries of one email replacing the unsent ``older`` ones and the new ``entries``.
+
+    Per session: the earliest "before" (what the person last heard), the newest change,
+    method and sequence. A session carried over from an older email only gets the current
+    sequence and stays only while the person still holds their place (or waits for it, if
+    cancelled). A session back at its earliest time, room and title, not cancelled and
+    with no new online link drops out.
+    """
+    earliest: dict[int, dict[str, Any]] = {}
+    newest: dict[int, dict[str, Any]] = {}
+    link: dict[int, bool] = defaultdict(bool)
+    for entry in [e for m in older for e in (m.payload or {}).get("changes") or []] + entries:
+        sid = int(entry["session_id"])
+        earliest.setdefault(sid, entry)
+        newest[sid] = entry
+        link[sid] = link[sid] or link_changed(entry)
+    fresh = {int(e["session_id"]) for e in entries}
+    carried = sorted(set(newest) - fresh)
+    sessions = {int(s.id): s for s in await AgendaSession.filter(id__in=sorted(newest)).using_db(conn)}
+    picks = {
+        int(p.session_id): p  # type: ignore[attr-defined]
+        for p in await SessionPick.filter(registration_id=registration.id, session_id__in=carried).using_db(conn)
+    } if carried else {}
+    merged = []
+    for sid in sorted(newest):
+        session = sessions.get(sid)
+        if session is None:
+            continue
+        entry = {**newest[sid], "before": earliest[sid].get("before") or {}, "link_changed": link[sid]}
+        if sid not in fresh:
+            pick = picks.get(sid)
+            if pick is None or pick.status == PickStatus.CANCELLED:
+                continue
+            if pick.status == PickStatus.WAITLISTED and entry.get("change") != "cancelled":
+                continue
+            entry["sequence"] = session.ical_sequence + pick.ical_sequence
+            entry["invite"] = pick.status == PickStatus.CONFIRMED
+        back = not differences(entry["before"], session, _room_of(session, rooms))
+        if entry.get("change") != "cancelled" and back and not entry["link_changed"]:
+            continue
+        merged.append(entry)
+    return merged

@@ -11,6 +11,9 @@ The sender renders them once, at send time, from the payload the change queued
 - ``reminder``: a webinar (online event or online session) starts soon.
 - ``recording``: the recording of an event that took place is online.
 
+:func:`session_cancels` adds the person's session entries to the METHOD:CANCEL of a
+registration's or an event's cancellation email (rendered in service.py).
+
 A reminder or recording email that is no longer wanted when its turn comes (the
 person cancelled, the session moved or was cancelled, the link changed) raises
 :class:`NotNeeded`: the sender marks it done without sending anything.
@@ -18,9 +21,12 @@ person cancelled, the session moved or was cancelled, the link changed) raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+from icalendar import Calendar
+from icalendar import Event as VEvent
 
 from events_app.agenda.models import (
     AgendaSession,
@@ -77,7 +83,7 @@ class SessionLine:
     url: str
     join_url: str = ""
     waitlist_position: int | None = None
-    change: str = ""  # agenda_update: moved, changed, cancelled
+    change: str = ""  # agenda_update: moved, renamed, link (a new online link), cancelled
     before_title: str = ""
     before_when: str = ""
     before_room: str = ""
@@ -169,29 +175,46 @@ async def _waitlist_position(pick: SessionPick | None) -> int | None:
     ).count()
 
 
+def _vevents(agenda: _Agenda, method: str, group: list[tuple[AgendaSession, int]], now: datetime) -> list[VEvent]:
+    """The person's own VEVENT (personal UID) of each session, for an iTIP object of ``method``."""
+    settings = current_settings()
+    return [
+        session_vevent(
+            session=session,
+            event=agenda.event,
+            uid=personal_session_uid(session, agenda.registration, settings.host),
+            sequence=sequence,
+            now=now,
+            url=session_page_url(agenda.event, session),
+            room_name=agenda.room(session) or None,
+            speakers=[agenda.speakers[i] for i in session.speaker_ids or [] if i in agenda.speakers],
+            join_url=agenda.join_url(session) if method == "REQUEST" else "",
+            cancelled=method == "CANCEL",
+            attendee=agenda.registration,
+            organizer=(settings.mail_from, ORGANIZER_NAME),
+        )
+        for session, sequence in group
+    ]
+
+
 def _calendar_object(
     agenda: _Agenda, method: str, group: list[tuple[AgendaSession, int]], now: datetime
 ) -> str:
-    settings = current_settings()
     cal = new_calendar(event=agenda.event, method=method, moments=[s.starts_at for s, _ in group])
-    for session, sequence in group:
-        cal.add_component(
-            session_vevent(
-                session=session,
-                event=agenda.event,
-                uid=personal_session_uid(session, agenda.registration, settings.host),
-                sequence=sequence,
-                now=now,
-                url=session_page_url(agenda.event, session),
-                room_name=agenda.room(session) or None,
-                speakers=[agenda.speakers[i] for i in session.speaker_ids or [] if i in agenda.speakers],
-                join_url=agenda.join_url(session) if method == "REQUEST" else "",
-                cancelled=method == "CANCEL",
-                attendee=agenda.registration,
-                organizer=(settings.mail_from, ORGANIZER_NAME),
-            )
-        )
+    for vevent in _vevents(agenda, method, group, now):
+        cal.add_component(vevent)
     return to_text(cal)
+
+
+def _numbered_files(agenda: _Agenda, method: str, stem: str, group: list[tuple[AgendaSession, int]], now: datetime) -> list[CalendarFile]:
+    """One single-UID object per session (as CalDAV servers and Outlook require): ``stem.ics``
+    when there is one, else ``stem-1.ics``, ``stem-2.ics`` ..."""
+    if len(group) == 1:
+        return [CalendarFile(method, f"{stem}.ics", _calendar_object(agenda, method, group, now))]
+    return [
+        CalendarFile(method, f"{stem}-{number}.ics", _calendar_object(agenda, method, [item], now))
+        for number, item in enumerate(group, start=1)
+    ]
 
 
 def _calendars(agenda: _Agenda, entries: list[dict[str, Any]], now: datetime) -> tuple[CalendarFile | None, list[CalendarFile]]:
@@ -214,14 +237,8 @@ def _calendars(agenda: _Agenda, entries: list[dict[str, Any]], now: datetime) ->
         ]
         if not group:
             continue
-        combined = CalendarFile(method, filename, _calendar_object(agenda, method, group, now))
-        inline = inline or combined
-        if len(group) == 1:
-            files.append(combined)
-            continue
-        stem = filename.removesuffix(".ics")
-        for number, item in enumerate(group, start=1):
-            files.append(CalendarFile(method, f"{stem}-{number}.ics", _calendar_object(agenda, method, [item], now)))
+        inline = inline or CalendarFile(method, filename, _calendar_object(agenda, method, group, now))
+        files += _numbered_files(agenda, method, filename.removesuffix(".ics"), group, now)
     return inline, files
 
 
@@ -278,8 +295,40 @@ async def _render_session_picks(
     return _render(kind, subject, context, _calendars(agenda, invites, now))
 
 
-def _room_name(before: dict[str, Any]) -> str:
-    return str(before.get("room") or "")
+def differences(before: dict[str, Any], session: AgendaSession, room_name: str) -> set[str]:
+    """Which of ``time``, ``room`` and ``title`` of ``session`` (``room_name``: its room's name
+    or "") differ from ``before`` (a session's values as a publish recorded them)."""
+    found = set()
+    starts, ends = _parse_moment(before.get("starts_at")), _parse_moment(before.get("ends_at"))
+    if starts != session.starts_at or ends != session.ends_at:
+        found.add("time")
+    if str(before.get("room") or "") != room_name:
+        found.add("room")
+    if str(before.get("title") or session.title) != session.title:
+        found.add("title")
+    return found
+
+
+def link_changed(entry: dict[str, Any]) -> bool:
+    """Whether an agenda_update entry says the online link changed (entries queued before the
+    flag existed: a "changed" entry that was not a rename)."""
+    return bool(entry.get("link_changed", entry.get("change") == "changed"))
+
+
+def _what_changed(entry: dict[str, Any], session: AgendaSession, room_name: str) -> str | None:
+    """What the person is told about a session: cancelled, moved, renamed or link; None when
+    it is back where they last heard it was (nothing to tell)."""
+    if entry.get("change") == "cancelled":
+        return "cancelled"
+    found = differences(entry.get("before") or {}, session, room_name)
+    if found & {"time", "room"}:
+        return "moved"
+    if "title" in found:
+        return "renamed"
+    return "link" if link_changed(entry) else None
+
+
+_SUBJECT_VERBS = {"moved": "{} moved", "cancelled": "{} cancelled", "renamed": "{} renamed", "link": "new online link for {}"}
 
 
 async def _render_agenda_update(
@@ -287,29 +336,72 @@ async def _render_agenda_update(
 ) -> RenderedEmail:
     entries = list(payload.get("changes") or [])
     agenda = await _load_agenda(event, registration, {int(e["session_id"]) for e in entries})
-    lines = []
+    lines, invites = [], []
     for entry in entries:
+        session = agenda.sessions.get(int(entry["session_id"]))
+        if session is None:
+            continue
+        change = _what_changed(entry, session, agenda.room(session))
+        if change is None:
+            continue  # moved back (or renamed back) before this email went out: no news, no invite
         before = entry.get("before") or {}
         starts, ends = _parse_moment(before.get("starts_at")), _parse_moment(before.get("ends_at"))
         line = agenda.line(
-            int(entry["session_id"]),
-            change=str(entry.get("change") or "changed"),
+            int(session.id),
+            change=change,
             before_title=str(before.get("title") or ""),
             before_when=local_when(event, starts, ends) if starts and ends else "",
-            before_room=_room_name(before),
+            before_room=str(before.get("room") or ""),
             waitlisted=not entry.get("invite", True),
         )
         if line is not None:
             lines.append(line)
+            if entry.get("invite", True):
+                invites.append(entry)
+    if not lines:
+        raise NotNeeded("every session in it is back where the person last heard it was")
     if len(lines) == 1:
         only = lines[0]
-        verb = {"moved": "moved", "cancelled": "cancelled"}.get(only.change, "changed")
-        subject = f"Agenda change: {only.before_title or only.title} {verb}"
+        subject = "Agenda change: " + _SUBJECT_VERBS[only.change].format(only.before_title or only.title)
     else:
         subject = f"Agenda change: {len(lines)} of your sessions at {event.title}"
-    invites = [e for e in entries if e.get("invite", True)]
     context = {"event": event, "registration": registration, "changes": lines}
     return _render("agenda_update", subject, context, _calendars(agenda, invites, now))
+
+
+# --- the event's own emails that also cancel the person's sessions ----------------------------
+
+@dataclass(frozen=True, slots=True)
+class SessionCancels:
+    """What a cancellation email (of the registration or of the event) adds for the sessions the
+    person held a place in: their lines for the text, the CANCEL VEVENTs for the inline object
+    and one single-UID CANCEL file per session."""
+
+    lines: list[SessionLine]
+    inline: str
+    files: list[CalendarFile]
+
+
+async def session_cancels(
+    *, event: Event, registration: Registration, entries: list[dict[str, Any]], event_ics: str, now: datetime
+) -> SessionCancels:
+    """Add METHOD:CANCEL entries for the person's sessions (``entries``: ``{"session_id",
+    "sequence"}``) to the event's CANCEL object ``event_ics``: the inline object carries the
+    event's VEVENT first (clients that read only one act on the event), then the sessions'."""
+    agenda = await _load_agenda(event, registration, {int(e["session_id"]) for e in entries})
+    group = [
+        (agenda.sessions[int(e["session_id"])], int(e.get("sequence") or 0))
+        for e in entries
+        if int(e["session_id"]) in agenda.sessions
+    ]
+    if not group:
+        return SessionCancels([], event_ics, [])
+    cal = Calendar.from_ical(event_ics)
+    for vevent in _vevents(agenda, "CANCEL", group, now):
+        cal.add_component(vevent)
+    # no join link in an email that takes the place away
+    lines = [replace(line, join_url="") for session, _ in group if (line := agenda.line(int(session.id)))]
+    return SessionCancels(lines, to_text(cal), _numbered_files(agenda, "CANCEL", "cancel", group, now))
 
 
 # --- reminders and recordings ---------------------------------------------------------------

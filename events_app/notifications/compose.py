@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from events_app.calendar.invite import personal_join_url
@@ -38,7 +39,9 @@ def compose_registration_email(
     event_url: str,
     waitlist_position: int | None,
     has_invite: bool,
+    sessions: Sequence[object] = (),
 ) -> EmailDraft:
+    """``sessions``: lines (agenda_render.SessionLine) of the sessions a cancellation also removes."""
     context = {
         "kind": kind,
         "registration": registration,
@@ -48,6 +51,7 @@ def compose_registration_email(
         "event_url": event_url,
         "waitlist_position": waitlist_position,
         "has_invite": has_invite,
+        "sessions": list(sessions),
         "join_url": personal_join_url(event, registration, "REQUEST" if has_invite else None),
     }
     text = jinja_env.get_template(f"emails/{kind}.txt").render(context)

@@ -15,6 +15,7 @@ import secrets
 import time
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -24,7 +25,13 @@ from tortoise.transactions import in_transaction
 from events_app.calendar.invite import build_invite, invite_sequence
 from events_app.clock import utcnow
 from events_app.events.models import Event
-from events_app.notifications.agenda_render import AGENDA_KINDS, NotNeeded, render_agenda_email
+from events_app.notifications.agenda_render import (
+    AGENDA_KINDS,
+    NotNeeded,
+    SessionCancels,
+    render_agenda_email,
+    session_cancels,
+)
 from events_app.notifications.compose import compose_registration_email
 from events_app.notifications.mailer import Mailer, PermanentDeliveryError, build_mime
 from events_app.notifications.models import OutboxMessage, OutboxStatus
@@ -81,13 +88,15 @@ async def queue_registration_email(
     manage_url: str | None = None,
     waitlist_position: int | None = None,
     with_invite: bool = True,
+    cancelled_sessions: list[tuple[int, int]] | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage:
     """Write one email about ``registration`` to the outbox, in the caller's transaction.
 
     Only what the change knows is stored (kind, recipient, manage link, calendar
     SEQUENCE); the text, HTML and invite are rendered by the sender, outside the
-    caller's lock (see :func:`render_outbox_message`).
+    caller's lock (see :func:`render_outbox_message`). ``cancelled_sessions``: (session id,
+    SEQUENCE) of the person's session entries that a CANCEL email also removes.
     """
     settings = current_settings()
     now = now or utcnow()
@@ -98,18 +107,24 @@ async def queue_registration_email(
         f"{int(now.timestamp() * 1e6)}.{secrets.token_hex(6)}@{settings.host}>"
     )
     method = _INVITE_METHOD.get(kind) if with_invite else None
+    payload: dict[str, Any] = {
+        "manage_url": manage_url,
+        "waitlist_position": waitlist_position,
+        "method": method,
+        "sequence": invite_sequence(event, registration),
+    }
+    if method == "CANCEL" and cancelled_sessions:
+        payload["sessions"] = [
+            {"session_id": session_id, "method": "CANCEL", "sequence": sequence}
+            for session_id, sequence in cancelled_sessions
+        ]
     return await OutboxMessage.create(
         message_id=outbox_id,
         kind=kind.value,
         registration=registration,
         to_email=registration.email,
         to_name=registration.name,
-        payload={
-            "manage_url": manage_url,
-            "waitlist_position": waitlist_position,
-            "method": method,
-            "sequence": invite_sequence(event, registration),
-        },
+        payload=payload,
         ics_method=method or "",
         next_attempt_at=now,
         using_db=conn,
@@ -168,6 +183,13 @@ async def render_outbox_message(message: OutboxMessage, *, now: datetime | None 
             now=now,
             sequence=payload.get("sequence"),
         )
+    # A cancellation (of the registration or the event) also removes the person's own
+    # session entries: their CANCELs join the inline object, and each gets a file of its own.
+    sessions = SessionCancels([], ics, [])
+    if method == "CANCEL" and payload.get("sessions"):
+        sessions = await session_cancels(
+            event=event, registration=registration, entries=list(payload["sessions"]), event_ics=ics, now=now
+        )
     draft = compose_registration_email(
         kind=message.kind,
         registration=registration,
@@ -177,14 +199,21 @@ async def render_outbox_message(message: OutboxMessage, *, now: datetime | None 
         event_url=event_url,
         waitlist_position=position,
         has_invite=bool(ics),
+        sessions=sessions.lines,
     )
     message.subject = draft.subject
     message.body_text = draft.text
     message.body_html = draft.html
-    message.ics = ics
+    message.ics = sessions.inline
     message.ics_method = method or ""
+    if sessions.files:
+        # invite.ics: the event's own CANCEL, one UID as before; then one file per session
+        files = [{"method": "CANCEL", "filename": "invite.ics", "ics": ics}, *(f.as_json() for f in sessions.files)]
+        message.payload = {**payload, "calendars": files}
     message.rendered_at = now
-    await message.save(update_fields=["subject", "body_text", "body_html", "ics", "ics_method", "rendered_at"])
+    await message.save(
+        update_fields=["subject", "body_text", "body_html", "ics", "ics_method", "payload", "rendered_at"]
+    )
     return message
 
 

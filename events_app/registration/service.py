@@ -337,15 +337,17 @@ async def cancel_registration(*, registration_id: int, now: datetime | None = No
         transition(registration, RegistrationStatus.CANCELLED, now=now)
         registration.ical_sequence += 1
         await registration.save(using_db=conn)
+        # first, so that the one cancellation email also removes their sessions from their calendar
+        released = await release_picks_of(registration=registration, conn=conn, now=now)
         await queue_registration_email(
             kind=EmailKind.CANCELLATION,
             registration=registration,
             event=event,
             organisation=registration.organisation,
             with_invite=had_invite,
+            cancelled_sessions=released,
             conn=conn,
         )
-        await release_picks_of(registration=registration, conn=conn, now=now)
         await promote_from_waitlist(event=event, conn=conn, now=now)
         await sync_seat_counters(event=event, conn=conn)
     return registration

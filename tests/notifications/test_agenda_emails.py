@@ -147,7 +147,7 @@ async def test_moving_and_cancelling_a_picked_session_updates_only_that_persons_
     gone = _read(part.get_content(), "CANCEL")
     assert gone[uid_s][0] > both[uid_s][0] and gone[uid_s][2] == "CANCELLED"
     assert _attachments(cancelled) == {"cancel.ics": part.get_content()}
-    assert "CANCELLED: Green catering" in text_of(cancelled)
+    assert "Cancelled: Green catering" in text_of(cancelled)
     assert smtp.to("bert@example.org") == []
     # The personal UID never collides with the public one.
     assert not uid_s.startswith(f"session-{s['S'].uid}@")
@@ -253,7 +253,8 @@ async def test_a_rename_is_listed_and_updates_the_calendar(conference, rooms, ad
     assert '"Green catering" is now called "Green and fair catering"' in row.body_text
     assert "&ldquo;Green catering&rdquo; is now called" in row.body_html
     assert "SUMMARY:Green and fair catering" in row.ics and row.ics_method == "REQUEST"
-    assert row.subject == "Agenda change: Green catering changed"
+    assert row.subject == "Agenda change: Green catering renamed"
+    assert row.body_text.count("Renamed: ") == 1
 
 
 async def test_a_rendered_email_keeps_its_calendars_for_every_retry(conference, rooms, add_session, register):
@@ -321,5 +322,6 @@ async def test_a_new_join_link_reaches_only_confirmed_places(conference, rooms, 
     (row,) = await OutboxMessage.filter(kind="agenda_update")
     assert row.registration_id == seated.id  # type: ignore[attr-defined]
     row = await render_outbox_message(row)
-    assert "Online lab: the online link changed" in row.body_text
+    assert "Online link changed: Online lab" in row.body_text
+    assert row.subject == "Agenda change: new online link for Online lab"
     assert new_link in row.body_text and new_link in row.ics and JOIN + "\n" not in row.body_text
