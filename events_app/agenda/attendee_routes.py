@@ -4,7 +4,9 @@
 the person can sign up for, grouped by day and by blocks of sessions that run at
 the same time, with their own place or waitlist position in each. The form sends
 the whole set of ticks at once (all-or-nothing). The page also carries the join
-links the person is entitled to and their personal calendar feed links.
+links the person is entitled to (the online event's, their confirmed places', and
+those of online sessions open to every attendee, such as a plenary livestream) and
+their personal calendar feed links.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app.agenda.feed_tokens import personal_feed_urls, revoke_feed
+from events_app.agenda.join_links import list_open_online_sessions, open_join_url
 from events_app.agenda.models import (
     AgendaSession,
     PickStatus,
@@ -137,12 +140,14 @@ async def _agenda_context(registration: Registration) -> dict[str, Any]:
     confirmed = registration.status == RegistrationStatus.CONFIRMED
     picks = await list_picks(registration=registration) if confirmed else []
     sessions = await list_pickable_sessions(event=event) if confirmed else []
-    rooms = {int(r.id): r.name for r in await list_rooms(event=event)} if sessions or picks else {}
-    tracks = {int(t.id): t for t in await list_tracks(event=event)} if sessions else {}
-    speakers = {int(s.id): s for s in await list_speakers(event=event)} if sessions else {}
+    open_online = await list_open_online_sessions(event=event) if confirmed else []
+    shown = sessions or open_online
+    rooms = {int(r.id): r.name for r in await list_rooms(event=event)} if shown or picks else {}
+    tracks = {int(t.id): t for t in await list_tracks(event=event)} if shown else {}
+    speakers = {int(s.id): s for s in await list_speakers(event=event)} if shown else {}
     by_session = {int(p.session.id): p for p in picks}
 
-    def row(session: AgendaSession) -> SessionRow:
+    def row(session: AgendaSession, join_url: str | None = None) -> SessionRow:
         pick = by_session.get(int(session.id))
         return SessionRow(
             session=session,
@@ -151,7 +156,7 @@ async def _agenda_context(registration: Registration) -> dict[str, Any]:
             track=tracks.get(session.track_id) if session.track_id is not None else None,  # type: ignore[attr-defined]
             speakers=[speakers[i] for i in session.speaker_ids or () if i in speakers],
             pick=pick,
-            join_url=_join_url(session, pick),
+            join_url=_join_url(session, pick) if join_url is None else join_url,
         )
 
     rows = [row(s) for s in sessions]
@@ -162,6 +167,8 @@ async def _agenda_context(registration: Registration) -> dict[str, Any]:
         "position": await waitlist_position(registration),
         "days": _group(rows, event.zone),
         "my_picks": [row(p.session) for p in picks],
+        # online sessions with no sign-up (a plenary livestream): every confirmed attendee joins
+        "open_online": [row(s, open_join_url(s, registration)) for s in open_online],
         "picked_ids": set(by_session),
         "event_join_url": event.online_url if confirmed and event.is_online else "",
         "feeds": personal_feed_urls(registration),

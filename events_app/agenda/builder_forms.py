@@ -185,10 +185,13 @@ def parse_session_form(
     for name in ("title", "kind", "description", "online_url"):
         if name in sent:
             data[name] = values.get(name, "")
+    times_failed = False
     if sent & {"day", "start", "end"}:
         times = _times(values, event, errors)
         if times:
             data["starts_at"], data["ends_at"] = times
+        else:
+            times_failed = True
     if "room" in sent:
         data["room"] = _optional_id(str(values.get("room", "")), "room", errors, "Choose a room from the list.")
     if "track" in sent:
@@ -207,7 +210,11 @@ def parse_session_form(
     try:
         result = parse(schema, data)
     except Invalid as exc:
-        raise Invalid(exc.message, fields={**form_names(exc.fields), **errors}) from None
+        schema_errors = form_names(exc.fields)
+        if times_failed:
+            # the times never reached the schema: its "required" on start or end would be false
+            schema_errors = {k: v for k, v in schema_errors.items() if k not in {"day", "start", "end"}}
+        raise Invalid(exc.message, fields={**schema_errors, **errors}) from None
     if errors:
         raise Invalid("Some fields need attention.", fields=errors)
     return result

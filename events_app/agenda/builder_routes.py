@@ -80,7 +80,8 @@ def _base(slug: str) -> str:
 
 
 def _id_or_404(value: str, what: str = "session") -> int:
-    if not value.isascii() or not value.isdigit() or not 0 < int(value[:12] or 0) <= MAX_ID:
+    """A positive database id (at most ten digits, at most 2**31-1), else 404."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or not 0 < int(value) <= MAX_ID:
         raise NotFound(f"This event has no such {what}.")
     return int(value)
 
@@ -118,6 +119,8 @@ async def _page(
         "time_range": time_range,
         "is_pickable": is_pickable,
         "badge_of": unpublished_of,
+        # the builder block swapped in by htmx also updates the page's persistent status line
+        "status_oob": block == "builder" and is_htmx(request),
     }
     return render(
         request, TEMPLATE, context, block=block, status_code=status_code,

@@ -171,8 +171,11 @@ def _slots(draft: SessionDraft, zone: ZoneInfo, day: date) -> tuple[int, int]:
     return first, max(last, first + 1)
 
 
-def _lanes(intervals: list[tuple[int, int, int]]) -> tuple[dict[int, int], int]:
-    """Greedy interval partitioning: (index, first, last) -> lane of each index, number of lanes."""
+def assign_lanes(intervals: list[tuple[int, int, int]]) -> tuple[dict[int, int], int]:
+    """Greedy interval partitioning: (index, first, last) -> lane of each index, number of lanes.
+
+    Also lays out the public agenda (agenda/public.py): overlapping sessions of one
+    column get side-by-side lanes there too."""
     lane_ends: list[int] = []
     lanes: dict[int, int] = {}
     for index, first, last in sorted(intervals, key=lambda t: (t[1], t[2], t[0])):
@@ -205,7 +208,7 @@ def _day_grid(day: date, outside: bool, drafts: list[SessionDraft], rooms: list[
     col = 2  # column 1 holds the hours
     for room, key in zip([*rooms, None], keys, strict=True):
         members = by_column[key]
-        lanes, count = _lanes([(i, *slots[d.id]) for i, d in enumerate(members)])
+        lanes, count = assign_lanes([(i, *slots[d.id]) for i, d in enumerate(members)])
         label = room.name if room else "No room"
         grid.columns.append(GridColumn(room=room, label=label, col=col, span=count))
         for i, draft in enumerate(members):

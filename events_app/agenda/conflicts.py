@@ -49,7 +49,7 @@ def overlaps(a: Slot, b: Slot) -> bool:
     return a.starts_at < b.ends_at and b.starts_at < a.ends_at
 
 
-def _session_ref(slot: Slot, frame: EventFrame, zone: ZoneInfo) -> dict[str, Any]:
+def session_ref(slot: Slot, frame: EventFrame, zone: ZoneInfo) -> dict[str, Any]:
     room = frame.rooms.get(slot.room_id) if slot.room_id is not None else None
     return {
         "id": slot.id,
@@ -96,7 +96,7 @@ def _seats(count: int) -> str:
 
 def _pair_conflicts(slot: Slot, other: Slot, frame: EventFrame, zone: ZoneInfo) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    ref = _session_ref(other, frame, zone)
+    ref = session_ref(other, frame, zone)
     if slot.room_id is not None and slot.room_id == other.room_id:
         room_name = frame.rooms.get(slot.room_id, ("this room", 0))[0]
         found.append({

@@ -42,15 +42,17 @@ def feed_urls(registration: Registration) -> dict[str, str]:
 
 
 def personal_feed_urls(registration: Registration) -> dict[str, str]:
-    """For pages: the person's feed URLs (empty for a cancelled registration, whose feed is gone)."""
+    """For pages: the person's feed URLs (none shown for a cancelled registration: its feed
+    still answers, with everything cancelled, but is nothing to subscribe to any more)."""
     if registration.status == RegistrationStatus.CANCELLED:
         return {}
     return feed_urls(registration)
 
 
 async def find_registration_by_feed_token(*, token: str) -> Registration:
-    """The registration whose live feed URL holds ``token``; 404 for a revoked, forged or
-    malformed one, or a cancelled registration."""
+    """The registration whose live feed URL holds ``token``, whatever its status (a cancelled
+    one's feed marks its entries cancelled, so that subscribed calendars drop them); 404
+    for a revoked, forged or malformed token."""
     match = _TOKEN.match(token or "")
     if match is None:
         raise NotFound("This calendar link is not valid.")
@@ -58,11 +60,7 @@ async def find_registration_by_feed_token(*, token: str) -> Registration:
     if not hmac.compare_digest(mac, _mac(uid, generation)):
         raise NotFound("This calendar link is not valid.")
     registration = await Registration.filter(uid=uid).prefetch_related("event").first()
-    if (
-        registration is None
-        or registration.feed_generation != generation
-        or registration.status == RegistrationStatus.CANCELLED
-    ):
+    if registration is None or registration.feed_generation != generation:
         raise NotFound("This calendar link is not valid (it may have been replaced).")
     return registration
 

@@ -7,10 +7,13 @@ invitation. Never a join link: not the sessions', not the event's. Built once pe
 agenda version and process (see agenda/public.py).
 
 Personal feed (``/calendar/{token}.ics``, a secret revocable URL): the event itself
-with the UID of the person's emailed invite (so the two merge into one entry), and
-the sessions the person holds a place in, with their personal UIDs and SEQUENCE.
-Join links only for a confirmed place (the event's for a confirmed registration of
-an online event, a session's for a confirmed pick). Built fresh on every request.
+with the UID of the person's emailed invite (so the two merge into one entry), the
+sessions the person holds a place in and the online sessions open to every attendee
+(a plenary livestream), with their personal UIDs and SEQUENCE. Join links only for a
+confirmed registration (the event's for an online event, a session's for a confirmed
+pick or an open online session). A cancelled registration keeps its feed, with every
+entry CANCELLED and no join link, so that subscribed calendars drop them. Built fresh
+on every request.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from icalendar import Event as VEvent
+from tortoise.expressions import Q
 
 from events_app.agenda.feed_tokens import find_registration_by_feed_token, revoke_feed
+from events_app.agenda.join_links import is_open_online
 from events_app.agenda.models import (
     AgendaSession,
     PickStatus,
@@ -204,12 +209,14 @@ def _event_vevent(event: Event, registration: Registration, now: datetime) -> VE
     parts = [f"Join online: {join_url}"] if join_url else []
     if waiting:
         parts.append("You are on the waiting list. We email you as soon as a place opens.")
+    elif registration.status == RegistrationStatus.CANCELLED:
+        parts.append("Your registration is cancelled.")
     if event.description.strip():
         parts.append(event.description.strip())
     parts.append(event_url(event))
     vevent.add("description", "\n\n".join(parts))
     vevent.add("url", event_url(event))
-    if event.status == EventStatus.CANCELLED:
+    if event.status == EventStatus.CANCELLED or registration.status == RegistrationStatus.CANCELLED:
         vevent.add("status", "CANCELLED")
     else:
         vevent.add("status", "TENTATIVE" if waiting else "CONFIRMED")
@@ -224,21 +231,50 @@ class PersonalFeed:
     filename: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    session: AgendaSession
+    pick: SessionPick | None  # None: an open online session (no sign-up)
+
+
+async def _personal_entries(registration: Registration, event: Event) -> list[_Entry]:
+    """The sessions of the person's feed: their confirmed places and, when confirmed, the
+    event's open online sessions. Once cancelled: every session they ever held a place in
+    and those open sessions, so that subscribed calendars mark them all cancelled.
+    Two queries: the picks, then their sessions and the open ones together."""
+    status = registration.status
+    picks_query = SessionPick.filter(registration_id=registration.id)
+    if status != RegistrationStatus.CANCELLED:
+        picks_query = picks_query.filter(status=PickStatus.CONFIRMED)
+    pick_of = {int(p.session_id): p for p in await picks_query.order_by("id")}  # type: ignore[attr-defined]
+    with_open = status in (RegistrationStatus.CONFIRMED, RegistrationStatus.CANCELLED)
+    wanted = []
+    if pick_of:
+        wanted.append(Q(id__in=sorted(pick_of)))
+    if with_open:
+        wanted.append(Q(status__in=[SessionStatus.PUBLISHED, SessionStatus.CANCELLED]) & ~Q(online_url=""))
+    if not wanted:
+        return []
+    sessions = await AgendaSession.filter(Q(*wanted, join_type=Q.OR), event_id=event.id)
+    entries = [
+        _Entry(session, pick_of.get(int(session.id)))
+        for session in sessions
+        if session.status != SessionStatus.DRAFT
+        and (int(session.id) in pick_of or (with_open and is_open_online(session)))
+    ]
+    return sorted(entries, key=lambda e: (e.session.starts_at, e.session.id))
+
+
 async def get_personal_feed(*, token: str, now: datetime | None = None) -> PersonalFeed:
-    """The person's feed: the event and their confirmed places (cancelled sessions as
-    CANCELLED); 404 for a revoked or forged token. Six queries, however many picks."""
+    """The person's feed: the event, their confirmed places and the open online sessions
+    (join links for a confirmed registration only); cancelled sessions as CANCELLED. For a
+    cancelled registration every entry is CANCELLED. 404 for a revoked or forged token.
+    Six queries, however many sessions."""
     now = now or utcnow()
     registration = await find_registration_by_feed_token(token=token)
     event: Event = registration.event
-    picks = [
-        p
-        for p in await SessionPick.filter(registration_id=registration.id, status=PickStatus.CONFIRMED)
-        .prefetch_related("session")
-        .order_by("id")
-        if p.session.status != SessionStatus.DRAFT
-    ]
-    sessions: list[AgendaSession] = sorted((p.session for p in picks), key=lambda s: (s.starts_at, s.id))
-    pick_of = {int(p.session.id): p for p in picks}
+    entries = await _personal_entries(registration, event)
+    sessions = [e.session for e in entries]
     room_ids = {s.room_id for s in sessions if s.room_id}  # type: ignore[attr-defined]
     speaker_ids = {i for s in sessions for i in s.speaker_ids or ()}
     rooms = {int(r.id): r.name for r in await Room.filter(id__in=list(room_ids))} if room_ids else {}
@@ -248,6 +284,7 @@ async def get_personal_feed(*, token: str, now: datetime | None = None) -> Perso
     )
     host = current_settings().host
     confirmed = registration.status == RegistrationStatus.CONFIRMED
+    withdrawn = registration.status == RegistrationStatus.CANCELLED
     cal = new_calendar(
         event=event, name=f"{event.title}: my agenda", moments=[event.starts_at, *(s.starts_at for s in sessions)]
     )
@@ -255,17 +292,20 @@ async def get_personal_feed(*, token: str, now: datetime | None = None) -> Perso
     cal.add("x-published-ttl", "PT1H")
     cal.add_component(_event_vevent(event, registration, now))
     event_cancelled = event.status == EventStatus.CANCELLED
-    for session in sessions:
-        pick = pick_of[int(session.id)]
-        cancelled = session.status == SessionStatus.CANCELLED or event_cancelled
+    for entry in entries:
+        session = entry.session
+        cancelled = session.status == SessionStatus.CANCELLED or event_cancelled or withdrawn
         join_url = session.online_url if (confirmed and not cancelled and session.online_url) else ""
+        # a place's sequence grows with the pick (dropped when the registration was cancelled);
+        # an open session has no pick: one more once the person is no longer registered
+        sequence = session.ical_sequence + (entry.pick.ical_sequence if entry.pick else int(withdrawn))
         names = [speakers[i] for i in session.speaker_ids or () if i in speakers]
         cal.add_component(
             session_vevent(
                 session=session,
                 event=event,
                 uid=personal_session_uid(session, registration, host),
-                sequence=session.ical_sequence + pick.ical_sequence,
+                sequence=sequence,
                 now=now,
                 url=session_url(event, session),
                 room_name=rooms.get(session.room_id) if session.room_id else None,  # type: ignore[attr-defined]

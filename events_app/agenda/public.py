@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from events_app.agenda.builder_service import assign_lanes
 from events_app.agenda.models import AgendaSession, Room, SessionKind, SessionStatus, Speaker, Track
 from events_app.errors import NotFound
 from events_app.events.models import Event, EventStatus
@@ -76,18 +77,30 @@ class Placement:
     col_end: int
 
 
+@dataclass(frozen=True, slots=True)
+class DayColumn:
+    """A column of a day's grid: a room, or "No room / elsewhere" (``room`` None). It is
+    ``span`` grid columns wide, one lane per session that overlaps another in it."""
+
+    room: Room | None
+    label: str
+    col: int  # its first grid column (column 1 holds the times)
+    span: int
+
+
 @dataclass(slots=True)
 class AgendaDay:
     day: date
     number: int  # 1-based, for ids and class names
     sessions: list[PublicSession]
-    rooms: list[Room]  # the columns: rooms with a session that day, in the event's order
+    columns: list[DayColumn] = field(default_factory=list)
     placements: dict[int, Placement] = field(default_factory=dict)
     times: list[tuple[str, int]] = field(default_factory=list)  # ("09:30", grid row) labels
 
     @property
-    def columns(self) -> int:
-        return max(1, len(self.rooms))
+    def width(self) -> int:
+        """Grid columns after the times: every lane of every column."""
+        return max(1, sum(c.span for c in self.columns))
 
 
 @dataclass(slots=True)
@@ -160,7 +173,7 @@ def filtered_days(agenda: PublicAgenda, chosen: AgendaFilter) -> list[AgendaDay]
     days = []
     for day in agenda.days:
         kept = [s for s in day.sessions if chosen.keeps(s)]
-        days.append(AgendaDay(day.day, day.number, kept, day.rooms, day.placements, day.times))
+        days.append(AgendaDay(day.day, day.number, kept, day.columns, day.placements, day.times))
     return days
 
 
@@ -195,29 +208,42 @@ def _wall_minutes(moment: datetime, midnight: datetime) -> int:
     return int((moment.replace(tzinfo=None) - midnight).total_seconds() // 60)
 
 
-def _lay_out(day: AgendaDay) -> None:
+ELSEWHERE = "No room / elsewhere"
+
+
+def _lay_out(day: AgendaDay, rooms: list[Room]) -> None:
     """Grid lines for each session: rows of ROW_MINUTES from the first start (row 1 holds the
-    room names), column 1 the times, then one column per room; a session without a room
-    spans all rooms."""
+    column names), column 1 the times, then one column per room used that day (in the
+    event's order) and, if needed, one for sessions without a room (site visits, online).
+    Sessions that overlap in one column get side-by-side lanes, as in the builder."""
     if not day.sessions:
         return
     midnight = datetime.combine(day.day, datetime.min.time())
     first = min(_wall_minutes(s.local_start, midnight) for s in day.sessions)
     origin = first - first % 30
-    columns = {int(room.id): n + 2 for n, room in enumerate(day.rooms)}
+    rows: dict[int, tuple[int, int]] = {}
+    members: dict[int | None, list[PublicSession]] = {int(r.id): [] for r in rooms}
+    members[None] = []
     times: dict[str, int] = {}
     for item in day.sessions:
         start = _wall_minutes(item.local_start, midnight)
         end = max(start + ROW_MINUTES, _wall_minutes(item.local_end, midnight))
         row_start = (start - origin) // ROW_MINUTES + 2
-        row_end = max(row_start + 1, -(-(end - origin) // ROW_MINUTES) + 2)
-        if item.room is not None and int(item.room.id) in columns:
-            col = columns[int(item.room.id)]
-            placement = Placement(row_start, row_end, col, col + 1)
-        else:
-            placement = Placement(row_start, row_end, 2, day.columns + 2)
-        day.placements[item.id] = placement
+        rows[item.id] = (row_start, max(row_start + 1, -(-(end - origin) // ROW_MINUTES) + 2))
+        key = int(item.room.id) if item.room is not None and int(item.room.id) in members else None
+        members[key].append(item)
         times.setdefault(f"{item.local_start:%H:%M}", row_start)
+    col = 2
+    for room in [*rooms, None]:
+        items = members[int(room.id) if room is not None else None]
+        if not items:
+            continue
+        lanes, count = assign_lanes([(n, *rows[s.id]) for n, s in enumerate(items)])
+        day.columns.append(DayColumn(room, room.name if room is not None else ELSEWHERE, col, count))
+        for n, item in enumerate(items):
+            row_start, row_end = rows[item.id]
+            day.placements[item.id] = Placement(row_start, row_end, col + lanes[n], col + lanes[n] + 1)
+        col += count
     day.times = sorted(times.items(), key=lambda pair: pair[1])
 
 
@@ -249,9 +275,8 @@ def build_public_agenda(
         by_day.setdefault(item.local_start.date(), []).append(item)
     days = []
     for number, (day, day_items) in enumerate(sorted(by_day.items()), start=1):
-        used = {int(s.room.id) for s in day_items if s.room is not None}
-        agenda_day = AgendaDay(day, number, day_items, [r for r in rooms if int(r.id) in used])
-        _lay_out(agenda_day)
+        agenda_day = AgendaDay(day, number, day_items)
+        _lay_out(agenda_day, rooms)
         days.append(agenda_day)
     return PublicAgenda(event, rooms, tracks, items, days, _key(event))
 
@@ -332,13 +357,17 @@ def agenda_stylesheet(agenda: PublicAgenda) -> str:
     lines.append("@media (min-width: 48rem) {")
     for day in agenda.days:
         lines.append(
-            f".agenda-day-{day.number} .agenda-grid{{grid-template-columns:4rem repeat({day.columns},minmax(7.5rem,1fr))}}"
+            f".agenda-day-{day.number} .agenda-grid{{grid-template-columns:4rem repeat({day.width},minmax(7.5rem,1fr))}}"
         )
-        for n, _room in enumerate(day.rooms):
-            lines.append(f".agenda-day-{day.number} .room-col-{n + 2}{{grid-column:{n + 2}}}")
+        for column in day.columns:
+            lines.append(
+                f".agenda-day-{day.number} .room-col-{column.col}{{grid-column:{column.col}/span {column.span}}}"
+            )
+        for col in range(2, day.width + 2):
+            lines.append(f".agenda-day-{day.number} .agenda-col-{col}{{grid-column:{col}}}")
         for label, row in day.times:
             lines.append(f".agenda-day-{day.number} .time-{label.replace(':', '')}{{grid-row:{row}}}")
         for session_id, p in day.placements.items():
-            lines.append(f".slot-{session_id}{{grid-row:{p.row_start}/{p.row_end};grid-column:{p.col_start}/{p.col_end}}}")
+            lines.append(f".slot-{session_id}{{grid-row:{p.row_start}/{p.row_end}}}")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -15,7 +15,13 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from events_app.agenda.conflicts import EventFrame, Slot, find_all_conflicts, find_conflicts
+from events_app.agenda.conflicts import (
+    EventFrame,
+    Slot,
+    find_all_conflicts,
+    find_conflicts,
+    session_ref,
+)
 from events_app.agenda.models import (
     AgendaPublication,
     AgendaSession,
@@ -197,7 +203,7 @@ async def _sessions_above_seats(event: Event, room: Room, seats: int, conn: Base
         if draft.room_id == room.id and draft.status != SessionStatus.CANCELLED:
             for conflict in find_conflicts(draft.slot(), [], frame):
                 if conflict["type"] == "over_room_capacity":
-                    found.append({**conflict, "session": {"id": draft.id, "title": draft.title}})
+                    found.append({**conflict, "session": session_ref(draft.slot(), frame, event.zone)})
     return found
 
 

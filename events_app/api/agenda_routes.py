@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from events_app.agenda.feed_tokens import feed_urls
+from events_app.agenda.join_links import list_open_online_sessions
 from events_app.agenda.picks import list_pickable_sessions, list_picks, set_session_picks
 from events_app.agenda.schemas import (
     PicksInput,
@@ -171,6 +172,7 @@ async def _manage_response(registration: Registration) -> Response:
         position=await waitlist_position(registration),
         picks=await list_picks(registration=registration),
         pickable=await list_pickable_sessions(event=event),
+        open_online=await list_open_online_sessions(event=event),
         rooms=await list_rooms(event=event),
         tracks=await list_tracks(event=event),
         speakers=await list_speakers(event=event),

@@ -2,7 +2,8 @@
 
 Organisers see a session as they are building it (draft values, pending edits
 applied) beside what the public sees (``published``). Attendees see only
-published values, and a join link only for a session they hold a seat in.
+published values, and a join link only for a session they hold a seat in or, when
+their registration is confirmed, an online session open to every attendee.
 """
 
 from __future__ import annotations
@@ -84,12 +85,17 @@ class SpeakerName(Output):
 
 
 class ConflictOut(Output):
-    type: str = Field(json_schema_extra={"enum": ["room_clash", "speaker_clash", "outside_event", "over_room_capacity"]})
+    type: str = Field(json_schema_extra={"enum": [
+        "room_clash", "speaker_clash", "outside_event", "over_room_capacity", "below_places_taken",
+    ]})
     message: str
-    session: SessionRef | None = Field(default=None, description="The other session (room and speaker clashes)")
+    session: SessionRef | None = Field(
+        default=None, description="The other session (room and speaker clashes), or the session concerned (room seats)"
+    )
     speaker: SpeakerName | None = Field(default=None, description="The speaker in two places at once")
     room: RoomOut | None = Field(default=None, description="The room whose seats the capacity exceeds")
     capacity: int | None = None
+    taken: int | None = Field(default=None, description="Places attendees hold (below_places_taken)")
 
 
 class Fill(Output):
@@ -183,7 +189,8 @@ class AttendeeRoom(Output):
 
 
 class AttendeeSession(Output):
-    """A published session. ``join_url`` only for a person with a confirmed seat in it."""
+    """A published session. ``join_url`` only for a confirmed registration: with a confirmed
+    seat in it, or in an online session open to every attendee."""
 
     id: int
     title: str
@@ -245,6 +252,10 @@ class ManageOut(Output):
     can_pick: bool = Field(description="Only confirmed attendees sign up for sessions")
     picks: list[PickOut]
     sessions: list[PickableSession] = Field(description="Published sessions that need a sign-up")
+    online_sessions: list[AttendeeSession] = Field(
+        description="Published online sessions open to every attendee, no sign-up needed (a plenary "
+        "livestream, for example); their join_url only for a confirmed registration"
+    )
     calendar: CalendarLinks | None = Field(description="Personal calendar feed; null once cancelled")
 
 
@@ -361,6 +372,7 @@ def manage_json(
     position: int | None,
     picks: list[PickView],
     pickable: list[AgendaSession],
+    open_online: list[AgendaSession],
     rooms: Iterable[Room],
     tracks: Iterable[Track],
     speakers: Iterable[Speaker],
@@ -403,6 +415,9 @@ def manage_json(
                 picked=mine.get(int(s.id)),
             )
             for s in pickable
+        ],
+        online_sessions=[
+            _attendee_session(s, lookup, zone, seated=confirmed, model=AttendeeSession) for s in open_online
         ],
         calendar=CalendarLinks(**calendar) if calendar else None,
     )

@@ -109,7 +109,11 @@ def _organiser_paths() -> dict[str, Any]:
             "patch": {
                 "operationId": "updateRoom", "summary": "Rename a room or change its seats",
                 "security": ORGANISER, "requestBody": _body(RoomPatch, "Only the fields to change"),
-                "responses": _organiser({"200": _ok("The room", RoomOut)}, *_WRITE),
+                "responses": _organiser(
+                    {"200": _ok("The room", RoomOut)}, *_WRITE,
+                    conflict="Fewer seats than the capacity of a session in this room (code `agenda_conflict`: "
+                    "`conflicts` lists those sessions); send `allow_conflicts: true` to store it anyway.",
+                ),
             },
         },
         f"{base}/speakers": {
@@ -188,6 +192,11 @@ def _manage_paths() -> dict[str, Any]:
             "get": {
                 "operationId": "getManage",
                 "summary": "The attendee's registration, session picks, sessions to pick and calendar links",
+                "description": (
+                    "Join links (`join_url`) appear only for a confirmed registration: the online event's, "
+                    "those of sessions the person holds a confirmed seat in, and those of the online sessions "
+                    "open to every attendee (`online_sessions`, no sign-up needed)."
+                ),
                 "security": [],
                 "responses": {"200": _ok("The attendee's view", ManageOut), "404": not_found, "429": too_many},
             },

@@ -28,6 +28,7 @@ from typing import Any
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
+from events_app.agenda.join_links import is_open_online, open_join_url
 from events_app.agenda.models import (
     AgendaSession,
     PickStatus,
@@ -419,11 +420,12 @@ async def _render_reminder(
     if session_id is not None:
         agenda = await _load_agenda(event, registration, {int(session_id)})
         session = agenda.sessions.get(int(session_id))
-        if session is None or not agenda.confirmed_pick(session):
+        open_to_all = session is not None and session.status == SessionStatus.PUBLISHED and is_open_online(session)
+        if session is None or not (open_to_all or agenda.confirmed_pick(session)):
             raise NotNeeded("the person no longer holds a place in this session")
         starts_at, ends_at = session.starts_at, session.ends_at
         session_line = agenda.line(int(session_id))
-        join_url = agenda.join_url(session)
+        join_url = open_join_url(session, registration) if open_to_all else agenda.join_url(session)
         title = session.title
     else:
         starts_at, ends_at = event.starts_at, event.ends_at

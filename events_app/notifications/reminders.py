@@ -6,9 +6,11 @@ each published session with a join link, it takes the reminder due now: the
 nearest of the event's ``reminder_offsets`` whose moment has come. So a reminder
 whose time has long passed is not sent late (no "24 hours" reminder when the
 webinar starts in 30 minutes and the 1 hour one is due). It queues that reminder
-for every confirmed person (for a session: with a confirmed place in it) who was
-already confirmed at the reminder's moment: someone who registers 30 minutes
-before the start has just had their confirmation and gets no reminder on top.
+for every confirmed person (for a session that needs a sign-up: with a confirmed
+place in it; for an online session open to all, such as a plenary livestream:
+every confirmed attendee of the event) who was already confirmed at the
+reminder's moment: someone who registers 30 minutes before the start has just
+had their confirmation and gets no reminder on top.
 
 Sent once each, across restarts and concurrent workers: a reminder's Message-ID
 is derived from (target, person, offset, start), ``message_id`` is unique, and
@@ -27,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
+from events_app.agenda.join_links import is_open_online
 from events_app.agenda.models import AgendaSession, PickStatus, SessionPick, SessionStatus
 from events_app.clock import utcnow
 from events_app.events.models import Event, EventKind, EventStatus
@@ -147,6 +150,13 @@ async def _session_reminders(now: datetime, horizon: datetime) -> list[OutboxMes
             continue
         target = _Target(f"session{session.id}", int(session.id), session.starts_at, offset)
         moment = session.starts_at - timedelta(minutes=offset)
+        if is_open_online(session):  # no sign-up: every confirmed attendee of the event
+            for registration in await Registration.filter(
+                event_id=session.event_id, status=RegistrationStatus.CONFIRMED  # type: ignore[attr-defined]
+            ):
+                if _confirmed_before(registration.confirmed_at, moment):
+                    rows.append(_reminder(target, registration, now))
+            continue
         picks = await SessionPick.filter(
             session_id=session.id, status=PickStatus.CONFIRMED, registration__status=RegistrationStatus.CONFIRMED
         ).prefetch_related("registration")

@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app.agenda.feed_tokens import personal_feed_urls
+from events_app.agenda.picks import list_pickable_sessions
 from events_app.errors import Invalid
 from events_app.organisations.models import ORGANISATION_KIND_LABELS
 from events_app.registration.schemas import DetailsInput
@@ -46,6 +47,7 @@ async def _manage_page(request: Request, template: str, *, errors: dict[str, str
             "notice": notice,
             "kind_labels": ORGANISATION_KIND_LABELS,
             "feeds": personal_feed_urls(registration),
+            "has_sessions_to_pick": bool(await list_pickable_sessions(event=registration.event)),
         },
         block="details_form",
         status_code=status_code,

@@ -9,7 +9,8 @@ import pytest
 
 from events_app.agenda.feed_tokens import feed_token, find_registration_by_feed_token
 from events_app.agenda.models import PickStatus, SessionPick
-from events_app.agenda.service import publish_agenda
+from events_app.agenda.schemas import SessionInput
+from events_app.agenda.service import create_session, publish_agenda
 from events_app.errors import NotFound
 from events_app.registration.models import Registration, RegistrationStatus
 from events_app.registration.service import cancel_own_registration
@@ -229,11 +230,63 @@ async def test_online_event_join_link_for_confirmed_registrations_only(client, m
     confirmed = await register(event)
     waiting = await register(event)
     page = (await client.get(f"/manage/{confirmed.manage_token}/sessions")).text
-    assert url in page and "Join online" in page and "no workshops or visits to sign up for" in page
+    assert url in page and "Join online" in page and "nothing to sign up for at this event" in page
+    assert "<h1>Your programme</h1>" in page and "Choose workshops and visits" not in page
     assert url not in (await client.get(f"/manage/{waiting.manage_token}/sessions")).text
     assert url not in (await client.get(f"/events/{event.slug}")).text
+    # the join link is on the main manage page itself, and no talk of workshops to choose
     manage = (await client.get(f"/manage/{confirmed.manage_token}")).text
-    assert "find your join link" in manage
+    assert f'<a class="button" href="{url}" rel="noopener noreferrer">Join online' in manage
+    assert "Choose your workshops and visits" not in manage and "Nothing to sign up for" in manage
+    waiting_manage = (await client.get(f"/manage/{waiting.manage_token}")).text
+    assert url not in waiting_manage and "Choose your workshops and visits" not in waiting_manage
+
+
+async def test_manage_page_offers_the_choice_only_when_there_is_something_to_pick(client, conference, rooms, add_session, register):
+    await add_session(title="Opening plenary", kind="plenary", room="Plenary hall", start="09:00", end="10:00")
+    await publish_agenda(event=conference)
+    token = (await register(conference)).manage_token
+    manage = (await client.get(f"/manage/{token}")).text
+    assert "Choose your workshops and visits" not in manage and "Nothing to sign up for" in manage
+    await add_session(title="Food lab", room="Room A", capacity=30, start="10:30", end="12:00")
+    await publish_agenda(event=conference)
+    manage = (await client.get(f"/manage/{token}")).text
+    assert f'<a href="/manage/{token}/sessions">Choose your workshops and visits</a>' in manage
+
+
+async def test_open_online_session_link_for_every_confirmed_attendee(client, conference, rooms, add_session, register):
+    """A plenary livestream needs no sign-up: every confirmed attendee gets its link on their page."""
+    live = "https://meet.example.org/plenary-livestream-7"
+    await add_session(title="Opening plenary", kind="plenary", room="Plenary hall", start="09:00", end="10:00", online_url=live)
+    await add_session(title="Food lab", room="Room A", capacity=1, start="10:30", end="12:00")
+    await publish_agenda(event=conference)
+    await add_session(title="Draft livestream", kind="plenary", day=1, online_url=live + "-draft")
+    confirmed = await register(conference)
+    page = (await client.get(f"/manage/{confirmed.manage_token}/sessions")).text
+    section = page[page.index('id="open-online-heading"'):page.index('id="mine-heading"')]
+    assert "Opening plenary" in section and f'href="{live}"' in section and "Draft livestream" not in page
+    assert live + "-draft" not in page
+    # with htmx after saving picks: still there
+    saved = await _post(client, confirmed.manage_token, [], htmx=True)
+    assert f'href="{live}"' in saved.text
+    for path in (f"/events/{conference.slug}", f"/events/{conference.slug}/agenda", f"/events/{conference.slug}/calendar.ics"):
+        assert live not in (await client.get(path)).text, path
+
+
+async def test_open_online_session_link_not_for_waitlisted_or_cancelled(client, make_event, register):
+    live = "https://meet.example.org/plenary-livestream-8"
+    event = await make_event(kind="conference", capacity=1, starts_at=future(30, hour=8))
+    await create_session(event=event, data=SessionInput(
+        title="Livestream", kind="networking", starts_at=event.starts_at + timedelta(hours=1),
+        ends_at=event.starts_at + timedelta(hours=2), online_url=live,
+    ))
+    await publish_agenda(event=event)
+    first = await register(event)
+    waiting = await register(event)
+    assert live in (await client.get(f"/manage/{first.manage_token}/sessions")).text
+    assert live not in (await client.get(f"/manage/{waiting.manage_token}/sessions")).text
+    await cancel_own_registration(token=first.manage_token)
+    assert live not in (await client.get(f"/manage/{first.manage_token}/sessions")).text
 
 
 async def test_calendar_links_and_reset(client, conference, register):
@@ -245,7 +298,7 @@ async def test_calendar_links_and_reset(client, conference, register):
     assert f'value="http://testserver/calendar/{old}.ics"' in page
     manage = (await client.get(f"/manage/{token}")).text
     assert f"webcal://testserver/calendar/{old}.ics" in manage and f"/manage/{token}/sessions" in manage
-    assert "Choose your workshops and visits" in manage
+    assert "Your personal agenda page" in manage  # nothing to pick yet: no "choose your workshops"
 
     csrf = await csrf_of(client, f"/manage/{token}/sessions")
     response = await client.post(f"/manage/{token}/calendar/reset", data={"csrf_token": csrf})

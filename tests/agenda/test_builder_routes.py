@@ -170,6 +170,30 @@ async def test_add_session_with_htmx_returns_the_builder_block(organiser, confer
     assert html.lstrip().startswith('<div id="builder"') and "<html" not in html
     assert "“Networking lunch” is added as a draft." in html
     assert "<h3 id=\"session-" in html and "Networking lunch</h3>" in html
+    # the notice goes into the page's persistent status line (announced), not into the swapped block
+    builder = html[: html.rindex("</div>", 0, html.index('<div id="builder-status"'))]
+    assert "is added as a draft" not in builder
+    oob = re.search(r'<div id="builder-status" hx-swap-oob="innerHTML">(.*?)</div></div>', html, re.S)
+    assert oob and "“Networking lunch” is added as a draft." in oob[1]
+    assert html.count('id="builder-status"') == 1 and 'role="status"' not in html.split('id="builder-status"')[1][:40]
+
+
+async def test_the_status_line_stays_outside_the_builder_and_headings_are_headings(organiser, conference):
+    client = await organiser()
+    page = (await client.get(f"{base(conference)}?done=added")).text
+    status_at = page.index('<div id="builder-status" class="builder-status" role="status">')
+    assert status_at < page.index('<div id="builder"')
+    assert "The session is added as a draft." in page[status_at:page.index('<div id="builder"')]
+    assert page.count('id="builder-status"') == 1 and "hx-swap-oob" not in page
+    # no heading hidden inside a <summary> (it loses its heading role there)
+    assert not re.search(r"<summary>\s*<h\d", page)
+    assert re.search(r'<h2 id="editor-heading">Add a session</h2>\s*<details class="editor-box">\s*<summary>', page)
+    quiet = (await client.get(base(conference))).text
+    assert re.search(r'<div id="builder-status" class="builder-status" role="status"></div>', quiet)
+    # a failing side form (htmx) clears an earlier notice from the status line
+    failed = await post(client, f"{base(conference)}/rooms", {"name": "", "seats": "10"}, HX)
+    assert failed.status_code == 422
+    assert '<div id="builder-status" hx-swap-oob="innerHTML"></div>' in failed.text
 
 
 @pytest.mark.parametrize(
@@ -224,7 +248,24 @@ async def test_a_time_skipped_by_the_clocks_is_refused(organiser, make_event):
     response = await post(client, f"{base(event)}/sessions", form)
     assert response.status_code == 422
     assert 'id="f-start-error">This time does not exist' in response.text
+    assert 'id="f-end-error"' not in response.text  # 04:00 is fine: no false "This field is required."
+    assert "This field is required." not in response.text
     assert await AgendaSession.filter(event_id=event.id).count() == 0
+    # moving a session into the gap: the same single error
+    from events_app.agenda.schemas import SessionInput
+    from events_app.agenda.service import create_session
+
+    saturday = datetime(year, 3, sunday.day - 1, 10, tzinfo=UTC)
+    draft = (await create_session(event=event, data=SessionInput(
+        title="Kept", kind="plenary", starts_at=saturday, ends_at=saturday + timedelta(hours=1),
+    ))).draft
+    moved = await post(client, f"{base(event)}/sessions/{draft.id}", {
+        "form": "move", "day": sunday.date().isoformat(), "start": "02:15", "end": "03:30", "room": "",
+    })
+    assert moved.status_code == 422
+    assert 'id="f-start-error">This time does not exist' in moved.text
+    assert 'id="f-end-error"' not in moved.text and "This field is required." not in moved.text
+    assert (await AgendaSession.get(id=draft.id)).starts_at == saturday
 
 
 # --- conflicts -------------------------------------------------------------------------------
@@ -374,6 +415,31 @@ async def test_unknown_session_is_404(organiser, conference, make_event, path):
             assert (await client.get(f"{base(conference)}?edit={session_id}")).status_code == 404
     assert (await AgendaSession.get(id=foreign.id)).title == "Elsewhere"
     assert (await client.get("/organiser/events/no-such-event/agenda")).status_code == 404
+
+
+@pytest.mark.parametrize("bad_id", ["0000000000010000000000000000000000", "2147483648", "99999999999", "00000000001"])
+async def test_ids_too_long_or_too_big_are_404_everywhere(organiser, conference, rooms, speakers, add_session, bad_id):
+    """Not a 500 (an id past the 32-bit column once overflowed): 404 on every builder route."""
+    session = (await add_session(title="Untouched", room="Room A")).draft
+    await publish_agenda(event=conference)
+    client = await organiser()
+    b = base(conference)
+    for url in (f"{b}/sessions/{bad_id}", f"{b}/sessions/{bad_id}/export.csv", f"{b}?edit={bad_id}"):
+        assert (await client.get(url)).status_code == 404, url
+    for url, data in (
+        (f"{b}/sessions/{bad_id}", session_form(conference)),
+        (f"{b}/sessions/{bad_id}", {"form": "move", "day": session_form(conference)["day"], "start": "12:00", "end": "13:00", "room": ""}),
+        (f"{b}/sessions/{bad_id}/cancel", {}),
+        (f"{b}/sessions/{bad_id}/discard", {}),
+        (f"{b}/rooms/{bad_id}", {"name": "Renamed", "seats": "10"}),
+        (f"{b}/speakers/{bad_id}", {"name": "Renamed"}),
+    ):
+        assert (await post(client, url, data)).status_code == 404, url
+        assert (await post(client, url, data, HX)).status_code == 404, url
+    row = await AgendaSession.get(id=session.id)
+    assert row.title == "Untouched" and row.status == SessionStatus.PUBLISHED and not row.pending
+    assert sorted(r.name for r in await Room.filter(event_id=conference.id)) == ["Plenary hall", "Room A", "Room B"]
+    assert "Renamed" not in [s.name for s in await Speaker.filter(event_id=conference.id)]
 
 
 # --- rooms and speakers ----------------------------------------------------------------------

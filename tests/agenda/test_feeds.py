@@ -32,6 +32,7 @@ from events_app.agenda.service import (
 from events_app.calendar.invite import invite_uid
 from events_app.clock import utcnow
 from events_app.registration.models import Registration
+from events_app.registration.service import cancel_registration
 
 YEAR = utcnow().year + 1
 ZONE = ZoneInfo("Europe/Brussels")
@@ -350,3 +351,89 @@ async def test_revoked_forged_and_malformed_tokens_are_404(client, autumn, regis
     assert (await client.get(f"/calendar/{token}.ics")).status_code == 404
     fresh = await Registration.get(id=person.id)
     assert (await client.get(f"/calendar/{feed_token(fresh)}.ics")).status_code == 200
+
+
+PLENARY_JOIN = "https://meet.example.org/j/plenary-live-9"
+
+
+async def _livestream(event, title: str = "Opening plenary (livestream)", day: int = 0):  # type: ignore[no-untyped-def]
+    """An online plenary: no sign-up, its join link for every confirmed attendee."""
+    data = SessionInput(
+        title=title, kind="plenary", starts_at=local(day, "09:00"), ends_at=local(day, "09:45"), online_url=PLENARY_JOIN,
+    )
+    draft = (await create_session(event=event, data=data)).draft
+    await publish_agenda(event=event)
+    return draft
+
+
+async def test_open_online_session_with_its_link_in_every_confirmed_personal_feed(client, settings, autumn, register):
+    event, sessions = autumn
+    live = await _livestream(event)
+    person = (await register(event)).registration  # picked nothing
+    ics = unfolded((await client.get(f"/calendar/{feed_token(person)}.ics")).text)
+    vevents = {str(v["SUMMARY"]): v for v in Calendar.from_ical(ics).walk("VEVENT")}
+    assert set(vevents) == {event.title, "Opening plenary (livestream)"}
+    entry = vevents["Opening plenary (livestream)"]
+    assert str(entry["UID"]) == f"session-{live.session.uid}-registration-{person.uid}@{settings.host}"
+    assert PLENARY_JOIN in str(entry["DESCRIPTION"]) and PLENARY_JOIN in str(entry["LOCATION"])
+    assert str(entry["STATUS"]) == "CONFIRMED"
+    # never in the public feeds and pages
+    for path in (f"/events/{event.slug}/calendar.ics", f"/events/{event.slug}/sessions/{live.id}.ics",
+                 f"/events/{event.slug}/agenda", f"/events/{event.slug}/sessions/{live.id}"):
+        assert PLENARY_JOIN not in unfolded((await client.get(path)).text), path
+    # cancelled by the organisers: stays in the personal feed as CANCELLED, without its link
+    await cancel_session(event=event, session_id=live.id)
+    await publish_agenda(event=event)
+    ics = unfolded((await client.get(f"/calendar/{feed_token(person)}.ics")).text)
+    (entry,) = [v for v in Calendar.from_ical(ics).walk("VEVENT") if str(v["SUMMARY"]) == live.title]
+    assert str(entry["STATUS"]) == "CANCELLED" and int(entry["SEQUENCE"]) == 1
+    assert PLENARY_JOIN not in ics
+
+
+async def test_open_online_session_not_in_a_waitlisted_persons_feed(client, make_event, register):
+    event = await make_event(kind="conference", capacity=1, starts_at=local(0, "08:00").astimezone(UTC), ends_at=local(2, "17:00").astimezone(UTC))
+    await _livestream(event)
+    await register(event)
+    waiting = (await register(event)).registration
+    assert waiting.status == "waitlisted"
+    ics = unfolded((await client.get(f"/calendar/{feed_token(waiting)}.ics")).text)
+    assert PLENARY_JOIN not in ics and "livestream" not in ics
+
+
+async def test_cancelled_registration_feed_cancels_every_entry(client, settings, autumn, register):
+    """Calendar apps keep a feed's entries until the feed says otherwise: a cancelled
+    registration's feed answers, with the event and every session CANCELLED and no join link."""
+    event, sessions = autumn
+    live = await _livestream(event)
+    person = (await register(event)).registration
+    await set_session_picks(registration=person, session_ids=[sessions["summer"].id, sessions["online"].id])
+    token = feed_token(person)
+    before = Calendar.from_ical((await client.get(f"/calendar/{token}.ics")).text)
+    sequences = {str(v["UID"]): int(v["SEQUENCE"]) for v in before.walk("VEVENT")}
+    assert len(sequences) == 4
+
+    await cancel_registration(registration_id=person.id)
+    response = await client.get(f"/calendar/{token}.ics")
+    assert response.status_code == 200
+    ics = unfolded(response.text)
+    assert "meet.example.org" not in ics
+    vevents = {str(v["SUMMARY"]): v for v in Calendar.from_ical(ics).walk("VEVENT")}
+    assert set(vevents) == {event.title, "Summer-time workshop", "Online clinic", live.title}
+    for vevent in vevents.values():
+        assert str(vevent["STATUS"]) == "CANCELLED", vevent["SUMMARY"]
+        assert int(vevent["SEQUENCE"]) > sequences[str(vevent["UID"])], vevent["SUMMARY"]  # same UIDs, newer
+    assert str(vevents[event.title]["UID"]) == invite_uid(event, person, settings.host)
+    # vobject reads it too
+    assert {v.status.value for v in vobject.readOne(renamed(ics)).vevent_list} == {"CANCELLED"}
+    # a revoked URL of a cancelled registration is gone
+    await revoke_feed(registration_id=person.id)
+    assert (await client.get(f"/calendar/{token}.ics")).status_code == 404
+
+
+async def test_cancelled_registration_of_an_online_event_loses_the_event_link(client, make_event, register):
+    webinar = await make_event(kind="webinar", is_online=True, online_url=EVENT_JOIN, venue_name="", venue_address="")
+    person = (await register(webinar)).registration
+    assert EVENT_JOIN in unfolded((await client.get(f"/calendar/{feed_token(person)}.ics")).text)
+    await cancel_registration(registration_id=person.id)
+    ics = unfolded((await client.get(f"/calendar/{feed_token(person)}.ics")).text)
+    assert EVENT_JOIN not in ics and "STATUS:CANCELLED" in ics and "Your registration is cancelled." in ics

@@ -55,8 +55,9 @@ async def test_agenda_shows_published_sessions_in_the_event_zone(client, confere
     assert "Times are Brussels time (CET/CEST, Europe/Brussels)." in html
     local = at(conference, 0, "09:00")
     assert f'<time datetime="{local.isoformat()}">09:00</time>' in html
-    # one column per room used that day, the sessions' own pages linked
-    assert html.count('class="room-head') == 3
+    # one column per room used that day (day 2: only the room-less visit), the sessions' own pages linked
+    assert html.count('class="room-head') == 4
+    assert html.count('class="room-head room-col-2 room-elsewhere"') == 1
     assert f'href="/events/{conference.slug}/sessions/{published["food"].id}"' in html
     assert f'webcal://testserver/events/{conference.slug}/calendar.ics' in html
     assert f'href="http://testserver/events/{conference.slug}/calendar.ics" download' in html
@@ -74,7 +75,10 @@ async def test_agenda_stylesheet_places_sessions_and_colours_tracks(client, conf
     assert re.search(r"\.track-\d+\{--track:#2e7d32\}", css.text)
     # the food workshop: 10:30-12:00 in the second room column; rows of 5 minutes from 09:00
     food = published["food"].id
-    assert f".slot-{food}{{grid-row:20/38;grid-column:3/4}}" in css.text
+    assert f".slot-{food}{{grid-row:20/38}}" in css.text
+    assert re.search(rf'class="session-card slot-{food} agenda-col-3 ', page.text)
+    assert ".agenda-day-1 .agenda-col-3{grid-column:3}" in css.text
+    assert ".agenda-day-1 .room-col-3{grid-column:3/span 1}" in css.text
     assert f".slot-{published['draft'].id}{{" not in css.text
     stale = await client.get(f"/events/{conference.slug}/agenda.css?v=old")
     assert stale.headers["cache-control"] == "no-cache"
@@ -90,7 +94,8 @@ async def test_filters_by_track_and_kind_with_and_without_htmx(client, conferenc
         f"/events/{conference.slug}/agenda", params={"kind": "plenary"}, headers={"HX-Request": "true"}
     )
     assert fragment.status_code == 200 and "<html" not in fragment.text
-    assert fragment.text.lstrip().startswith('<div id="agenda-body"')
+    # the status line (its text swapped into the page's own, see the next test), then the agenda
+    assert re.match(r'\s*<p id="agenda-status" class="filter-note" role="status">Showing 1 of 4 sessions.</p>\s*<div id="agenda-body">', fragment.text)
     assert "Opening plenary" in fragment.text and "Food procurement lab" not in fragment.text
     both = await client.get(f"/events/{conference.slug}/agenda", params={"kind": "webinar", "track": track_id})
     assert "No session matches this choice." in both.text
@@ -102,6 +107,57 @@ async def test_filters_by_track_and_kind_with_and_without_htmx(client, conferenc
         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
     )
     assert "<html" in restore.text
+
+
+def _card_columns(html: str) -> dict[str, int]:
+    """Session title -> the grid column class of its card."""
+    cards = re.findall(r'class="session-card slot-\d+ agenda-col-(\d+) [^"]*".*?<a href="[^"]+">(?:<s>)?([^<]+)<', html, re.S)
+    return {title: int(col) for col, title in cards}
+
+
+async def test_overlapping_sessions_get_their_own_lanes_and_room_less_ones_their_own_column(client, conference, rooms, add_session):
+    """The 14:00 site visit must not hide under the workshops, nor one room-less session under another."""
+    for title, room in (("Workshop A", "Room A"), ("Workshop B", "Room B")):
+        await add_session(title=title, room=room, start="14:00", end="15:30")
+    await add_session(title="Clash in B", room="Room B", start="14:30", end="15:00", allow_conflicts=True)
+    await add_session(title="Visit one", kind="site_visit", start="14:00", end="17:00", capacity=25)
+    await add_session(title="Visit two", kind="site_visit", start="14:00", end="16:00", capacity=25)
+    await add_session(title="Later in B", room="Room B", start="16:00", end="17:00")
+    await publish_agenda(event=conference)
+    page = await client.get(f"/events/{conference.slug}/agenda")
+    columns = _card_columns(page.text)
+    assert set(columns) == {"Workshop A", "Workshop B", "Clash in B", "Visit one", "Visit two", "Later in B"}
+    # Room A: column 2; Room B: columns 3 and 4 (two lanes); no room: columns 5 and 6
+    assert columns["Workshop A"] == 2
+    assert {columns["Workshop B"], columns["Clash in B"]} == {3, 4}
+    assert columns["Later in B"] == 3  # after the clash, back in the first lane
+    assert {columns["Visit one"], columns["Visit two"]} == {5, 6}
+    heads = re.findall(r'<div class="room-head room-col-(\d+)[^"]*" aria-hidden="true">([^<]+)</div>', page.text)
+    assert heads == [("2", "Room A"), ("3", "Room B"), ("5", "No room / elsewhere")]
+    href = re.search(r'href="(/events/[^"]+/agenda\.css\?v=[0-9a-f]+)"', page.text)[1]
+    css = (await client.get(href)).text
+    assert ".agenda-day-1 .agenda-grid{grid-template-columns:4rem repeat(5,minmax(7.5rem,1fr))}" in css
+    assert ".agenda-day-1 .room-col-3{grid-column:3/span 2}" in css
+    assert ".agenda-day-1 .room-col-5{grid-column:5/span 2}" in css
+    for col in range(2, 7):
+        assert f".agenda-day-1 .agenda-col-{col}{{grid-column:{col}}}" in css
+    assert "grid-column:2/" not in css.split(".slot-", 1)[1]  # cards take one lane each, none spans
+
+
+async def test_filters_announce_a_short_status_not_the_whole_agenda(client, conference, published):
+    page = await client.get(f"/events/{conference.slug}/agenda")
+    html = page.text
+    assert "aria-live" not in html
+    body_at = html.index('<div id="agenda-body">')
+    status = re.search(r'<p id="agenda-status" class="filter-note" role="status">([^<]*)</p>', html)
+    assert status and status.start() < body_at and status[1] == "Showing 4 sessions."
+    # the form and the "whole agenda" link swap the body and only the status line's text
+    form = re.search(r'<form [^>]*class="toolbar agenda-filters"[^>]*>', html)[0]
+    assert 'hx-target="#agenda-body"' in form and 'hx-select-oob="#agenda-status:innerHTML"' in form
+    filtered = await client.get(f"/events/{conference.slug}/agenda", params={"kind": "plenary"}, headers={"HX-Request": "true"})
+    link = re.search(r'<a href="/events/[^"]+/agenda" hx-get=[^>]*>Show the whole agenda</a>', filtered.text)[0]
+    assert 'hx-select-oob="#agenda-status:innerHTML"' in link
+    assert filtered.text.count('id="agenda-status"') == 1 and "aria-live" not in filtered.text
 
 
 async def test_pending_edits_stay_invisible_until_publish(client, conference, published):
@@ -164,12 +220,24 @@ async def test_online_session_page_never_shows_the_join_link(client, conference,
     response = await client.get(f"/events/{conference.slug}/sessions/{published['online'].id}")
     assert response.status_code == 200
     assert JOIN not in response.text and "meet.example.org" not in response.text
-    assert "Online: registered attendees find the link" in response.text
+    # the link is not in the confirmation email: say where it is
+    assert ("Online: attendees with a place in this session find the join link on their personal agenda page "
+            "(through the link in their confirmation email), in their personal calendar and in the reminder emails") in response.text
+    assert "link in their confirmation email and" not in response.text
     ics = await client.get(f"/events/{conference.slug}/sessions/{published['online'].id}.ics")
     assert ics.status_code == 200 and JOIN not in ics.text
     assert ics.headers["content-type"] == "text/calendar; charset=utf-8"
     assert "attachment" in ics.headers["content-disposition"]
     assert f"UID:session-{published['online'].session.uid}@testserver" in ics.text.replace("\r\n ", "")
+
+
+async def test_open_online_session_page_says_every_registered_attendee_gets_the_link(client, conference, rooms, add_session):
+    live = "https://meet.example.org/plenary-stream-3"
+    session = (await add_session(title="Livestreamed plenary", kind="plenary", room="Plenary hall", online_url=live)).draft
+    await publish_agenda(event=conference)
+    response = await client.get(f"/events/{conference.slug}/sessions/{session.id}")
+    assert live not in response.text
+    assert " · Online: registered attendees find the join link on their personal agenda page" in response.text
 
 
 async def test_speaker_photo_is_allowed_on_its_page_only(client, conference, add_session):

@@ -347,3 +347,19 @@ async def test_publish_summary_pending_values_and_cancel(client, conference, age
 
     third = (await client.post(f"{base}/agenda/publish", headers=auth)).json()
     assert third["added"] == third["moved"] == third["cancelled"] == third["changed"] == []
+
+
+async def test_fewer_room_seats_than_a_session_needs_is_409_then_allowed(client, make_event, api_token):
+    event = await make_event()
+    headers = {"Authorization": f"Bearer {await api_token()}"}
+    room = (await client.post(f"/api/v1/events/{event.slug}/rooms", json={"name": "Hall", "seats": 50}, headers=headers)).json()
+    start = event.starts_at.isoformat()
+    end = (event.starts_at + (event.ends_at - event.starts_at) / 4).isoformat()
+    session = {"title": "Big", "kind": "workshop", "starts_at": start, "ends_at": end, "room": "Hall", "capacity": 40}
+    assert (await client.post(f"/api/v1/events/{event.slug}/sessions", json=session, headers=headers)).status_code == 201
+    refused = await client.patch(f"/api/v1/events/{event.slug}/rooms/{room['id']}", json={"seats": 30}, headers=headers)
+    assert refused.status_code == 409 and refused.json()["error"]["conflicts"][0]["session"]["title"] == "Big"
+    allowed = await client.patch(
+        f"/api/v1/events/{event.slug}/rooms/{room['id']}", json={"seats": 30, "allow_conflicts": True}, headers=headers
+    )
+    assert allowed.status_code == 200 and allowed.json()["seats"] == 30

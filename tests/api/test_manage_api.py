@@ -236,6 +236,42 @@ async def test_online_event_join_url_only_for_confirmed(client, make_event, regi
     assert listed.json()["calendar"] is not None
 
 
+async def test_open_online_session_join_url_for_every_confirmed_attendee(client, conference, programme, register, add_session):
+    """A livestream needs no sign-up: listed in online_sessions with its link for each confirmed person."""
+    live_url = "https://meet.example.org/opening-livestream"
+    live = (await add_session(
+        title="Opening livestream", kind="plenary", day=1, start="09:00", end="09:45", online_url=live_url,
+    )).draft.id
+    await publish_agenda(event=conference)
+    await add_session(title="Draft stream", kind="plenary", day=2, start="09:00", end="09:30", online_url=live_url + "-x")
+    outcome = await register(conference)
+    response = await client.get(f"/api/v1/manage/{outcome.manage_token}")
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert [(s["id"], s["join_url"], s["is_online"]) for s in data["online_sessions"]] == [(live, live_url, True)]
+    assert live not in [s["id"] for s in data["sessions"]]  # nothing to sign up for
+    assert live_url + "-x" not in response.text
+    # cancelled: listed, without the link
+    await cancel_registration(registration_id=outcome.registration.id)
+    gone = await client.get(f"/api/v1/manage/{outcome.manage_token}")
+    assert [s["join_url"] for s in gone.json()["online_sessions"]] == [None] and live_url not in gone.text
+
+
+async def test_open_online_session_join_url_not_for_waitlisted(client, make_event, register):
+    event: Event = await make_event(kind="conference", capacity=1)
+    await create_session(event=event, data=SessionInput(
+        title="Livestream", kind="plenary", starts_at=event.starts_at, ends_at=event.ends_at,
+        online_url="https://meet.example.org/stream-9",
+    ))
+    await publish_agenda(event=event)
+    await register(event)
+    waiting = await register(event)
+    listed = await client.get(f"/api/v1/manage/{waiting.manage_token}")
+    assert listed.status_code == 200 and listed.json()["registration"]["status"] == "waitlisted"
+    assert [s["join_url"] for s in listed.json()["online_sessions"]] == [None]
+    assert "stream-9" not in listed.text
+
+
 async def test_manage_calls_are_rate_limited_per_address(client, app, conference, programme, register):
     outcome = await register(conference)
     app.state.limiter = RateLimiter(RateLimit(count=1, seconds=60))  # weight 30: thirty calls a minute

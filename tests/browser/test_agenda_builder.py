@@ -108,6 +108,8 @@ async def test_add_move_clash_publish_and_the_public_agenda_follows(  # noqa: F8
     await expect(page.get_by_role("heading", name=f"Agenda: {conference.title}")).to_be_visible()
     await expect(page.locator("#unpublished-count")).to_have_text("Everything is published.")
     await page.evaluate("window.__sameDocument = true")
+    # the status line is one element for the page's whole life: only its text changes (announced)
+    await page.evaluate("document.getElementById('builder-status').dataset.original = 'yes'")
 
     # 1. add a session (htmx: the grid is swapped in place)
     await page.click("#editor summary")
@@ -118,7 +120,10 @@ async def test_add_move_clash_publish_and_the_public_agenda_follows(  # noqa: F8
     await page.select_option("#f-room", label="Room B (25 seats)")
     await page.check(f"#f-speaker-{speakers[1].id}")
     await page.click("#session-form button[type=submit]:has-text('Add session')")
-    await expect(page.locator("#builder .alert-success")).to_contain_text("“Green IT in town halls” is added as a draft.")
+    await expect(page.locator("#builder-status .alert-success")).to_contain_text("“Green IT in town halls” is added as a draft.")
+    await expect(page.locator("#builder-status[role=status][data-original=yes]")).to_have_count(1)
+    await expect(page.locator("#builder .alert-success")).to_have_count(0)
+    await expect(page.locator("#editor-heading")).to_have_text("Add a session")
     stored = await AgendaSession.get(title="Green IT in town halls")
     block = page.locator(f"#session-{stored.id}")
     await expect(block).to_contain_text("10:00–11:00")
@@ -145,7 +150,7 @@ async def test_add_move_clash_publish_and_the_public_agenda_follows(  # noqa: F8
 
     # 3. save anyway: stored, and the warning stays beside both sessions in the grid
     await clash.get_by_role("button", name="Save anyway").click()
-    await expect(page.locator("#builder .alert-success")).to_contain_text("It clashes: see the warnings beside it.")
+    await expect(page.locator("#builder-status .alert-success")).to_contain_text("It clashes: see the warnings beside it.")
     await expect(block.locator(".ag-conflicts")).to_contain_text("Room A is already used by “Food waste in canteens”")
     await expect(block).to_contain_text("14:30–15:30")
     row = await AgendaSession.get(id=stored.id)
@@ -153,7 +158,8 @@ async def test_add_move_clash_publish_and_the_public_agenda_follows(  # noqa: F8
 
     # 4. move it elsewhere: the warning goes
     await move("14:30", "15:30", "Plenary hall (400 seats)")
-    await expect(page.locator("#builder .alert-success")).to_contain_text("“Green IT in town halls” is moved.")
+    await expect(page.locator("#builder-status .alert-success")).to_contain_text("“Green IT in town halls” is moved.")
+    await expect(page.locator("#builder-status[data-original=yes]")).to_have_count(1)
     await expect(block).to_contain_text("Plenary hall")
     await expect(block.locator(".ag-conflicts")).to_have_count(0)
     await _same_document(page, "moving")
@@ -175,6 +181,14 @@ async def test_add_move_clash_publish_and_the_public_agenda_follows(  # noqa: F8
     card = page.locator("article", has=page.get_by_role("heading", name="Green IT in town halls"))
     await expect(card).to_contain_text("14:30")
     await expect(card).to_contain_text("Plenary hall")
+    # filtering swaps the agenda and changes only the text of the page's own status line
+    status = page.locator("#agenda-status[role=status]")
+    await expect(status).to_have_text("Showing 2 sessions.")
+    await page.evaluate("document.getElementById('agenda-status').dataset.original = 'yes'")
+    await page.select_option("#f-kind", "workshop")
+    await expect(page.locator("#agenda-status[data-original=yes]")).to_have_text("Showing 2 of 2 sessions.")
+    await expect(page.locator("#agenda-status")).to_have_count(1)
+    await expect(page.locator("#agenda-body")).not_to_have_attribute("aria-live", "polite")
 
     # 6. move the published session: the public keeps the old time until the next publish
     await page.goto(base)

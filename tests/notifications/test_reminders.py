@@ -261,6 +261,35 @@ async def test_online_sessions_remind_the_people_with_a_confirmed_place(
     assert JOIN in text_of(message) and "Online lab" in text_of(message)
 
 
+async def test_open_online_sessions_remind_every_confirmed_attendee(conference, rooms, add_session, register, smtp):
+    """A plenary livestream needs no sign-up: each confirmed attendee of the event gets its reminders,
+    once each; cancelled people none. (The conference itself is on site: no event reminders.)"""
+    live = (await add_session(
+        title="Opening livestream", kind="plenary", room="Plenary hall", online_url=JOIN, start="09:00", end="10:00",
+    )).draft
+    await add_session(title="On-site plenary", kind="plenary", room="Plenary hall", start="11:00", end="12:00")
+    await publish_agenda(event=conference)
+    anna = (await register(conference, email="anna@example.org")).registration
+    bert = (await register(conference, email="bert@example.org")).registration
+    carl = (await register(conference, email="carl@example.org")).registration
+    await cancel_registration(registration_id=carl.id)
+    starts = (await AgendaSession.get(id=live.id)).starts_at
+    for now, offset in ((starts - 23 * H, 1440), (starts - 30 * M, 60)):
+        assert await queue_due_reminders(now=now) == 2
+        assert await queue_due_reminders(now=now) == 0  # a second run (or worker) queues nothing more
+        rows = [r for r in await OutboxMessage.filter(kind="reminder") if r.payload["offset"] == offset]
+        assert sorted(r.to_email for r in rows) == ["anna@example.org", "bert@example.org"]
+        assert {r.registration_id for r in rows} == {anna.id, bert.id}  # type: ignore[attr-defined]
+        assert all(r.payload["session_id"] == live.id and r.payload["target"] == f"session{live.id}" for r in rows)
+    assert await OutboxMessage.filter(kind="reminder").count() == 4
+    # Delivered with the person's own join link (open to every confirmed attendee).
+    while await deliver_due_messages(mailer=smtp.mailer(), now=starts - 30 * M):
+        pass
+    sent = [r for r in smtp.received if subject(r.message).startswith("Reminder:")]
+    assert sorted(r.to for r in sent) == ["anna@example.org"] * 2 + ["bert@example.org"] * 2
+    assert all(JOIN in text_of(r.message) for r in sent)
+
+
 @pytest.mark.postgres_only
 async def test_concurrent_schedulers_queue_each_reminder_once(make_event, register, smtp):
     event = await _webinar(make_event, capacity=40)
