@@ -151,18 +151,8 @@ async def set_session_picks(
         for session_id in to_drop:
             session = locked[session_id]
             pick = current[session_id]
-            was = pick.status
-            pick.status, pick.waitlist_seq = PickStatus.CANCELLED, None
-            pick.ical_sequence += 1
-            await pick.save(using_db=conn)
-            if was == PickStatus.CONFIRMED:
-                session.confirmed_count -= 1
-            else:
-                session.waitlisted_count -= 1
-            await _save_counters(session, conn)
+            was = await _drop_pick(pick, session, event, conn, now)
             dropped.append((pick, was))
-            if was == PickStatus.CONFIRMED and session.status == SessionStatus.PUBLISHED:
-                await promote_session_waitlist(session=session, event=event, conn=conn, now=now)
         if added or dropped:
             await queue_session_email(
                 kind="session_picks",
@@ -176,6 +166,26 @@ async def set_session_picks(
             )
         picks = await _active_picks(registration, conn)
     return PicksOutcome(picks, [int(p.session_id) for p in added], [int(p.session_id) for p, _ in dropped])  # type: ignore[attr-defined]
+
+
+async def _drop_pick(
+    pick: SessionPick, session: AgendaSession, event: Event, conn: BaseDBAsyncClient, now: datetime | None
+) -> PickStatus:
+    """Cancel one pick (its calendar entry gets a newer version), count the seat back and,
+    for a seat, give it to the head of the waitlist. The caller holds the session lock.
+    Returns the status the pick had."""
+    was = pick.status
+    pick.status, pick.waitlist_seq = PickStatus.CANCELLED, None
+    pick.ical_sequence += 1
+    await pick.save(using_db=conn)
+    if was == PickStatus.CONFIRMED:
+        session.confirmed_count -= 1
+    else:
+        session.waitlisted_count -= 1
+    await _save_counters(session, conn)
+    if was == PickStatus.CONFIRMED:
+        await promote_session_waitlist(session=session, event=event, conn=conn, now=now)
+    return PickStatus(was)
 
 
 async def promote_session_waitlist(
@@ -251,19 +261,9 @@ async def release_picks_of(
     had_entries: list[tuple[AgendaSession, int]] = []
     for pick in picks:
         session = locked[int(pick.session_id)]  # type: ignore[attr-defined]
-        was = pick.status
-        pick.status, pick.waitlist_seq = PickStatus.CANCELLED, None
-        pick.ical_sequence += 1
-        await pick.save(using_db=conn)
-        if was == PickStatus.CONFIRMED:
-            session.confirmed_count -= 1
-        else:
-            session.waitlisted_count -= 1
-        await _save_counters(session, conn)
-        if was == PickStatus.CONFIRMED:
-            if session.status == SessionStatus.PUBLISHED:
-                had_entries.append((session, session.ical_sequence + pick.ical_sequence))
-            await promote_session_waitlist(session=session, event=event, conn=conn, now=now)
+        was = await _drop_pick(pick, session, event, conn, now)
+        if was == PickStatus.CONFIRMED and session.status == SessionStatus.PUBLISHED:
+            had_entries.append((session, session.ical_sequence + pick.ical_sequence))
     had_entries.sort(key=lambda item: (item[0].starts_at, item[0].id))
     return [(int(session.id), sequence) for session, sequence in had_entries]
 

@@ -5,8 +5,6 @@ the public feed never holds a join URL; UIDs are stable and SEQUENCE grows."""
 from __future__ import annotations
 
 import calendar as month_calendar
-import shutil
-import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,10 +31,10 @@ from events_app.calendar.invite import invite_uid
 from events_app.clock import utcnow
 from events_app.registration.models import Registration
 from events_app.registration.service import cancel_registration
+from tests.calendar.readers import KHAL, khal_printics
 
 YEAR = utcnow().year + 1
 ZONE = ZoneInfo("Europe/Brussels")
-KHAL = shutil.which("khal")
 SESSION_JOIN = "https://meet.example.org/j/session-secret-42"
 EVENT_JOIN = "https://meet.example.org/j/event-secret-77"
 
@@ -109,36 +107,7 @@ def unfolded(ics: str) -> str:
 
 
 def _khal(tmp_path: Path, ics: str, name: str) -> list[str]:
-    """``khal printics`` (local zone UTC): the header line and one line per event."""
-    (tmp_path / "calendar").mkdir(exist_ok=True)
-    config = tmp_path / "khal.conf"
-    config.write_text(
-        f"""[calendars]
-[[feed]]
-path = {tmp_path / "calendar"}
-type = calendar
-[locale]
-timeformat = %H:%M
-dateformat = %Y-%m-%d
-longdateformat = %Y-%m-%d
-datetimeformat = %Y-%m-%d %H:%M
-longdatetimeformat = %Y-%m-%d %H:%M
-local_timezone = UTC
-default_timezone = UTC
-[sqlite]
-path = {tmp_path / "khal.db"}
-"""
-    )
-    path = tmp_path / name
-    path.write_text(ics)
-    assert KHAL is not None
-    result = subprocess.run(
-        [KHAL, "-c", str(config), "printics", "--format", "{start}|{end}|{title}", str(path)],
-        capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"},
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.splitlines()
+    return khal_printics(tmp_path, ics, name).splitlines()
 
 
 async def test_public_feed_reads_right_in_icalendar_and_vobject(client, settings, autumn):

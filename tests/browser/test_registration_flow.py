@@ -7,81 +7,13 @@ Makefile runs the PostgreSQL pass with ``-m "not browser"``).
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-import uvicorn
 
 from events_app.auth.models import Role
-from tests.conftest import PASSWORD, free_port
+from tests.browser.conftest import browser_marks
+from tests.conftest import PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists() and os.environ.get("CI") != "true",  # in CI a missing browser fails
-        reason="needs Debian's chromium: apt-get install -y chromium"
-    ),
-]
-
-
-@pytest.fixture
-async def live_server(app: Any) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="off", ws="none", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.025)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-@pytest.fixture
-async def page(live_server: str) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = await browser.new_context(base_url=live_server)
-            page = await context.new_page()
-            page.console_errors = []  # type: ignore[attr-defined]
-            page.on(
-                "console",
-                lambda msg: (
-                    msg.type == "error"
-                    and page.console_errors.append(f"{msg.text} [{msg.location.get('url', '')}]")
-                ),
-            )
-            page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-            yield page
-            await context.close()
-        finally:
-            await browser.close()
+pytestmark = browser_marks()
 
 
 async def test_register_with_htmx_then_find_the_person_as_organiser(

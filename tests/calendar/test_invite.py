@@ -4,8 +4,6 @@ independent readers, vobject and khal, across zones and both sides of daylight s
 from __future__ import annotations
 
 import calendar as month_calendar
-import shutil
-import subprocess
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,9 +19,9 @@ from events_app.clock import utcnow
 from events_app.notifications.models import OutboxMessage
 from events_app.notifications.service import render_outbox_message
 from events_app.registration.service import cancel_registration
+from tests.calendar.readers import KHAL, khal_printics
 
 YEAR = utcnow().year + 1  # always in the future, January included
-KHAL = shutil.which("khal")
 
 
 def renamed(ics: str, zone: str) -> tuple[str, str]:
@@ -130,36 +128,7 @@ def test_the_vienna_examples_of_the_brief() -> None:
 
 
 def _khal(tmp_path: Path, ics: str, name: str) -> str:
-    """``khal printics`` with a throwaway config whose local zone is UTC; returns its output."""
-    (tmp_path / "calendar").mkdir(exist_ok=True)
-    config = tmp_path / "khal.conf"
-    config.write_text(
-        f"""[calendars]
-[[invites]]
-path = {tmp_path / "calendar"}
-type = calendar
-[locale]
-timeformat = %H:%M
-dateformat = %Y-%m-%d
-longdateformat = %Y-%m-%d
-datetimeformat = %Y-%m-%d %H:%M
-longdatetimeformat = %Y-%m-%d %H:%M
-local_timezone = UTC
-default_timezone = UTC
-[sqlite]
-path = {tmp_path / "khal.db"}
-"""
-    )
-    path = tmp_path / name
-    path.write_text(ics)
-    assert KHAL is not None
-    result = subprocess.run(
-        [KHAL, "-c", str(config), "printics", "--format", "{start}|{end}|{title}|{location}", str(path)],
-        capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"},
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return khal_printics(tmp_path, ics, name, "{start}|{end}|{title}|{location}")
 
 
 @pytest.mark.skipif(KHAL is None, reason="khal is not installed (Debian package `khal`; .ci/run installs it)")
