@@ -34,6 +34,7 @@ test-postgres: install
 bench: install
 	$(PY) bench/registration_throughput.py
 	$(PY) bench/agenda_pages.py
+	$(PY) bench/matching_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check events_app matching tests bench

@@ -1,10 +1,11 @@
-"""`events-app` subcommands: serve, migrate, seed-demo, create-organiser, create-token, worker."""
+"""`events-app` subcommands: serve, migrate, seed-demo, create-organiser, create-token, worker, match."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -116,6 +117,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_match(args: argparse.Namespace) -> int:
+    """Twinning matcher on a JSON file: no database, no settings (see events_app.twinning.cli_match)."""
+    from events_app.twinning.cli_match import run_match
+
+    try:
+        return run_match(source=args.input, output=args.output, progress=args.progress)
+    except KeyboardInterrupt:
+        print("events-app match: interrupted, nothing written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): silence the final flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="events-app", description="EcoProcura network events")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,11 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="send queued emails (runs until stopped)")
     worker.add_argument("--interval", type=float, default=1.0)
     worker.set_defaults(func=cmd_worker)
+
+    match = sub.add_parser("match", help="pair twinning candidates from a JSON file (no database)",
+                           description="Pair twinning candidates: read INPUT.json, write the pairs as JSON.")
+    match.add_argument("input", metavar="INPUT.json", help="input document, or - for standard input")
+    match.add_argument("-o", "--output", metavar="OUT.json", help="write here (atomically) instead of standard output")
+    match.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress bar on standard error (default: on a terminal above 200 candidates)")
+    match.set_defaults(func=cmd_match, standalone=True)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "standalone", False):  # needs no settings, database or var/ folder
+        return int(args.func(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = configure_settings(load_settings())
