@@ -29,7 +29,7 @@ test-sqlite: install
 	TEST_DB=sqlite $(PY) -m pytest
 
 test-postgres: install
-	TEST_DB=postgres $(PY) -m pytest -m "not browser"
+	TEST_DB=postgres $(PY) -m pytest -m "not browser" --ignore=tests/matching  # pure library: no database
 
 bench: install
 	$(PY) bench/registration_throughput.py
