@@ -228,6 +228,10 @@ def explain_pairs(ctx: Context, pairs: Sequence[tuple[int, int]]) -> tuple[Pair,
     return tuple(sorted((explainer.pair(r, c) for r, c in pairs), key=lambda p: (p.a, p.b)))
 
 
+def _only_closed(ctx: Context, cand: Candidate) -> str:
+    return "Its only feasible partners take no partner (capacity 0)."
+
+
 def explain_unmatched(ctx: Context, pairs: Sequence[tuple[int, int]]) -> tuple[Unmatched, ...]:
     """Why each candidate without partner has none. O(N) per such candidate."""
     ex = _Explainer(ctx, pairs)
@@ -239,15 +243,18 @@ def explain_unmatched(ctx: Context, pairs: Sequence[tuple[int, int]]) -> tuple[U
         pairable = [i for i in range(W.shape[0]) if ex.row_free[i] and
                     bool(((W[i] >= 0) & ex.row_free).any())]
         alone = [i for i in pairable if i not in matched]
+        takers = np.array([cap > 0 for cap in ctx.row_cap], dtype=bool)
         for i, cand in enumerate(ctx.rows):
             if i in matched:
                 continue
-            feasible = W[i] >= 0
+            # Partners that asked for nobody (capacity 0) are no partners at all.
+            feasible = (W[i] >= 0) & takers
             available = feasible & ex.row_free
             if ctx.row_cap[i] == 0:
                 out.append(Unmatched(cand.id, "no capacity", "It asked for no partner."))
             elif not feasible.any():
-                out.append(Unmatched(cand.id, "no feasible partner", _no_partner(ctx, cand)))
+                out.append(Unmatched(cand.id, "no feasible partner", _no_partner(ctx, cand)
+                                     if not (W[i] >= 0).any() else _only_closed(ctx, cand)))
             elif not available.any():
                 out.append(Unmatched(cand.id, "lost to better pairs",
                                      "All its feasible partners are pinned to others."))
@@ -262,14 +269,17 @@ def explain_unmatched(ctx: Context, pairs: Sequence[tuple[int, int]]) -> tuple[U
                                       "left over. " if odd else "") + detail))
         return tuple(out)
     load = {m: len(es) for m, es in ex.mentees_of.items()}
+    open_mentees = np.array([cap > 0 for cap in ctx.col_cap], dtype=bool)
+    open_mentors = np.array([cap > 0 for cap in ctx.row_cap], dtype=bool)
     for m, cand in enumerate(ctx.rows):
         if m in load:
             continue
-        feasible = W[m] >= 0
+        feasible = (W[m] >= 0) & open_mentees
         if ctx.row_cap[m] == 0:
             out.append(Unmatched(cand.id, "no capacity", "It offered no places."))
         elif not feasible.any():
-            out.append(Unmatched(cand.id, "no feasible partner", _no_partner(ctx, cand)))
+            out.append(Unmatched(cand.id, "no feasible partner", _no_partner(ctx, cand)
+                                 if not (W[m] >= 0).any() else _only_closed(ctx, cand)))
         else:
             best = int(np.argmax(np.where(feasible, W[m], -1.0)))
             holder = ex.mentor_of.get(best)
@@ -280,12 +290,13 @@ def explain_unmatched(ctx: Context, pairs: Sequence[tuple[int, int]]) -> tuple[U
     for e, cand in enumerate(ctx.cols):
         if e in ex.mentor_of:
             continue
-        feasible = W[:, e] >= 0
+        feasible = (W[:, e] >= 0) & open_mentors
         places = feasible & ex.row_free
         if ctx.col_cap[e] == 0:
             out.append(Unmatched(cand.id, "no capacity", "It asked for no mentor."))
         elif not feasible.any():
-            out.append(Unmatched(cand.id, "no feasible partner", _no_partner(ctx, cand)))
+            out.append(Unmatched(cand.id, "no feasible partner", _no_partner(ctx, cand)
+                                 if not (W[:, e] >= 0).any() else _only_closed(ctx, cand)))
         elif all(load.get(m, 0) >= ctx.row_cap[m] for m in np.nonzero(places)[0].tolist()):
             best = int(np.argmax(np.where(feasible, W[:, e], -1.0)))
             out.append(Unmatched(cand.id, "capacity full", (

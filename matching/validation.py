@@ -39,9 +39,26 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+MAX_SIZE = 10_000_000_000  # population served (or staff): more than the world's
+MAX_CAPACITY = 1_000  # mentees one mentor takes
+MAX_WEIGHT = 1_000_000  # weights are relative: their sum must stay a normal float
+
+
+def _finite(value: int | float) -> bool:
+    """A number that is finite as a float (an integer of 400 digits is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _text(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(field, "must be a non-empty string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON but not text
+        raise InputError(field, "must be valid Unicode text") from None
     if len(value) > MAX_TEXT:
         raise InputError(field, f"must be at most {MAX_TEXT} characters")
     return value
@@ -107,17 +124,19 @@ def parse_candidate(data: Any, *, path: str = "") -> Candidate:
                              "must be an ISO 639-1 code such as nl")
     size = data.get("size")
     if size is not None:
-        if isinstance(size, bool) or not isinstance(size, int | float) or not math.isfinite(size):
+        if isinstance(size, bool) or not isinstance(size, int | float) or not _finite(size):
             raise InputError(_join(path, "size"), "must be a number")
         if size <= 0:
             raise InputError(_join(path, "size"), "must be greater than 0")
+        if size > MAX_SIZE:
+            raise InputError(_join(path, "size"), f"must be at most {MAX_SIZE:,}")
     offers_field = _join(path, "offers")
     offers = _mapping(data.get("offers", {}), offers_field)
     parsed_offers: dict[str, int] = {}
     for topic in sorted(offers):
         _text(topic, offers_field)
         parsed_offers[topic] = _int(offers[topic], f"{offers_field}.{topic}", low=1, high=3)
-    capacity = _int(data.get("capacity", 1), _join(path, "capacity"), low=0)
+    capacity = _int(data.get("capacity", 1), _join(path, "capacity"), low=0, high=MAX_CAPACITY)
     if role != "mentor" and capacity > 1:
         raise InputError(_join(path, "capacity"), f"must be 0 or 1 for a {role}")
     ident = _text(data["id"], _join(path, "id"))
@@ -201,8 +220,8 @@ def parse_options(data: Any, *, path: str = "options") -> Options:
             value = raw[part]
             where = f"{_join(path, 'weights')}.{part}"
             if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value) or value < 0:
-                raise InputError(where, "must be a number 0 or more")
+                    or not _finite(value) or not 0 <= value <= MAX_WEIGHT:
+                raise InputError(where, f"must be a number from 0 to {MAX_WEIGHT:,}")
             weights[part] = float(value)
     year = data.get("year")
     options = Options(

@@ -114,7 +114,7 @@ BAD_INPUTS: list[tuple[str, str | bytes | None, str]] = [
     ("unknown option", edited(_set(("options", "colour"), "green")), "options.colour: unknown field"),
     ("unknown weight", edited(_set(("options", "weights"), {"beauty": 1})), "options.weights.beauty:"),
     ("negative weight", edited(_set(("options", "weights"), {"size": -1})),
-     "options.weights.size: must be a number 0 or more"),
+     "options.weights.size: must be a number from 0 to 1,000,000"),
     ("cooldown as text", edited(_set(("options", "cooldown_years"), "three")),
      "options.cooldown_years: must be a whole number"),
     ("k of 0", edited(_set(("options", "k"), 0)), "options.k: must be 1 or more"),
