@@ -96,6 +96,14 @@ class _Explainer:
                                       for j in range(W.shape[1])], dtype=bool)
 
     @cached_property
+    def row_open(self) -> npt.NDArray[np.bool_]:
+        return np.array([cap > 0 for cap in self.ctx.row_cap], dtype=bool)
+
+    @cached_property
+    def col_open(self) -> npt.NDArray[np.bool_]:
+        return self.row_open if self.ctx.peer else np.array([cap > 0 for cap in self.ctx.col_cap], dtype=bool)
+
+    @cached_property
     def facts(self) -> dict[tuple[int, int], tuple[int, int, int, int, int, int]]:
         """Per pair, vectorised by chunks: each side's rank of the other, its number of
         feasible partners, and its best available partner (index, -1 for none)."""
@@ -109,7 +117,9 @@ class _Explainer:
         for start in range(0, len(self.pairs), 256):
             r, c = r_all[start:start + 256], c_all[start:start + 256]
             own = W[r, c][:, None]
-            rows, cols = W[r], WT[c]
+            # Candidates that take nobody (capacity 0) are nobody's option.
+            rows = np.where(self.col_open[None, :], W[r], -1.0)
+            cols = np.where(self.row_open[None, :], WT[c], -1.0)
             rank_a = (rows > own).sum(axis=1) + 1
             rank_b = (cols > own).sum(axis=1) + 1
             opts_a, opts_b = (rows >= 0).sum(axis=1), (cols >= 0).sum(axis=1)

@@ -47,3 +47,10 @@ def test_a_partner_that_takes_nobody_is_no_partner() -> None:
         _cand("m", "mentor", capacity=2), _cand("f", "mentee", capacity=0)]})
     assert mentoring["m"][0] == "no feasible partner" and "capacity 0" in mentoring["m"][1]
     assert mentoring["f"][0] == "no capacity"
+
+
+def test_ranks_count_only_partners_that_take_someone() -> None:
+    problem = load_problem({"mode": "peer", "candidates": [_cand("a"), _cand("b"), _cand("z", capacity=0)]})
+    (pair,) = solve(problem.candidates, problem.options).pairs
+    assert (pair.explanation.options_a, pair.explanation.options_b) == (1, 1)
+    assert "1st choice of 1 feasible partner;" in " ".join(pair.reasons)

@@ -60,7 +60,8 @@ def test_ranks_and_lost_alternatives() -> None:
                  pair.explanation.alternative_a),
                 (pair.b, pair.a, pair.explanation.rank_b, pair.explanation.options_b,
                  pair.explanation.alternative_b)):
-            scores = {c.id: s.score for c in people if (s := score(index[me], c, options))}
+            # Options are the feasible partners that take someone (capacity above 0).
+            scores = {c.id: s.score for c in people if c.capacity > 0 and (s := score(index[me], c, options))}
             assert count == len(scores)
             assert rank == 1 + sum(1 for s in scores.values() if s > pair.score)
             if alt is None:
