@@ -274,7 +274,10 @@ async def update_room_submit(request: Request) -> Response:
     room_id = _id_or_404(request.path_params["id"], "room")
     values = room_form_values(form)
     try:
-        room = await update_room(event=event, room_id=room_id, patch=parse_room_patch(values))
+        # In the builder a cut below a session's capacity is stored and flagged beside the
+        # session (the grid shows it), as the page says; the API refuses it unless allowed.
+        patch = parse_room_patch(values).model_copy(update={"allow_conflicts": True})
+        room = await update_room(event=event, room_id=room_id, patch=patch)
     except Invalid as exc:
         return await _side_form_failed(request, event.slug, f"room-{room_id}", values, exc)
     return await _done(request, event.slug, "room", f"The room {_quote(room.name)} is saved.", "#rooms")

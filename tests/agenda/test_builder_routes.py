@@ -469,6 +469,18 @@ async def test_rooms_are_added_renamed_and_checked(organiser, conference):
     assert (await post(client, f"{base(conference)}/rooms/424242", {"name": "X", "seats": "1"})).status_code == 404
 
 
+async def test_cutting_a_rooms_seats_under_a_session_is_stored_and_flagged(organiser, conference, rooms, add_session):
+    client = await organiser()
+    session = (await add_session(title="Big workshop", room="Room A", capacity=35)).draft
+    room = rooms["Room A"]
+    response = await post(client, f"{base(conference)}/rooms/{room.id}", {"name": "Room A", "seats": "20"})
+    assert response.status_code == 303
+    assert (await Room.get(id=room.id)).seats == 20
+    html = (await client.get(base(conference))).text
+    block = html.split(f'id="session-{session.id}"', 1)[1].split("</article>", 1)[0]
+    assert "above the 20 seats of Room A" in block
+
+
 async def test_speakers_are_added_edited_and_checked(organiser, conference):
     client = await organiser()
     data = {"name": "Marta Kowalska", "organisation": "City of Warsaw", "country": "pl", "bio": "Buys buses.", "photo_url": "https://example.org/m.jpg"}
