@@ -44,6 +44,7 @@ from bench.registration_throughput import (  # noqa: E402
     _admin,
     _url_for,
     serve,
+    server_env,
 )
 
 GOAL_P99_MS = 30.0
@@ -259,16 +260,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="events-bench-agenda-"))
     lua = work / "get.lua"
     lua.write_text(GET_LUA)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-secret-" + "x" * 40,
-        "BASE_URL": "http://127.0.0.1:8000",
-        "RATE_LIMIT": "off",
-        "SMTP_URL": f"file://{work / 'mail'}",
-        "EVENTS_APP_VAR_DIR": str(work / "var"),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = server_env(url, work)
     print(
         f"Agenda pages: {WORKERS} uvicorn worker(s), {CONNECTIONS} connections, {WARMUP} s warm-up + "
         f"{DURATION} s per phase, database {name}; seeding 150 sessions, 60 speakers, 400 attendees",

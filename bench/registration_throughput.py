@@ -273,11 +273,9 @@ def verdicts(phases: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def main() -> int:
-    name = f"events_bench_{uuid.uuid4().hex[:10]}"
-    url = _url_for(name)
-    work = Path(tempfile.mkdtemp(prefix="events-bench-"))
-    env = {
+def server_env(url: str, work: Path) -> dict[str, str]:
+    """The environment of the benchmarked server: its database, no rate limit, mail to files."""
+    return {
         **os.environ,
         "DATABASE_URL": url,
         "SECRET_KEY": "bench-secret-" + "x" * 40,
@@ -287,6 +285,13 @@ def main() -> int:
         "EVENTS_APP_VAR_DIR": str(work / "var"),
         "PYTHONPATH": str(ROOT),
     }
+
+
+def main() -> int:
+    name = f"events_bench_{uuid.uuid4().hex[:10]}"
+    url = _url_for(name)
+    work = Path(tempfile.mkdtemp(prefix="events-bench-"))
+    env = server_env(url, work)
     print(
         f"Registration throughput: {WORKERS} uvicorn worker(s), {CONNECTIONS} connections, "
         f"{WARMUP} s warm-up + {DURATION} s per phase, database {name}",
