@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "events_app.notifications.models",
     "events_app.auth.models",
     "events_app.agenda.models",
+    "events_app.twinning.models",
 ]
 
 

@@ -25,6 +25,7 @@ from events_app.agenda.webinar_routes import routes as agenda_webinar_routes
 from events_app.api.agenda_routes import routes as api_agenda_routes
 from events_app.api.routes import health_routes
 from events_app.api.routes import routes as api_routes
+from events_app.api.twinning_routes import routes as api_twinning_routes
 from events_app.auth.access import SessionMiddleware
 from events_app.auth.routes import routes as auth_routes
 from events_app.errors import ServiceError, Unauthorized
@@ -36,6 +37,8 @@ from events_app.organiser.routes import routes as organiser_routes
 from events_app.ratelimit import RateLimiter
 from events_app.registration.routes import routes as registration_routes
 from events_app.settings import Settings, configure_settings, load_settings
+from events_app.twinning.organiser_routes import routes as twinning_organiser_routes
+from events_app.twinning.public_routes import routes as twinning_public_routes
 from events_app.web import STATIC_DIR, render
 
 log = logging.getLogger("events_app")
@@ -152,7 +155,9 @@ def create_app(
             *agenda_builder_routes,
             *agenda_attendee_routes,
             *agenda_webinar_routes,
-            Mount("/api/v1", routes=[*api_routes, *api_agenda_routes]),
+            *twinning_public_routes,
+            *twinning_organiser_routes,
+            Mount("/api/v1", routes=[*api_routes, *api_agenda_routes, *api_twinning_routes]),
             *health_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from events_app.clock import utcnow
 from events_app.errors import Conflict, Invalid, NotFound
-from events_app.events.models import Event, EventStatus
+from events_app.events.models import Event, EventKind, EventStatus
 from events_app.events.schemas import EventInput, EventPatch
 from events_app.registration.models import Registration
 from events_app.validation import parse
@@ -85,7 +85,7 @@ async def list_upcoming_events(*, now: datetime | None = None) -> list[EventSumm
     now = now or utcnow()
     events = await Event.filter(
         status__in=[EventStatus.PUBLISHED, EventStatus.CANCELLED], ends_at__gt=now
-    ).order_by("starts_at", "id")
+    ).exclude(kind=EventKind.STUDY_VISIT).order_by("starts_at", "id")  # twins' own visits are not public
     return await summarise_events(events)
 
 
