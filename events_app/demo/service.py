@@ -14,6 +14,7 @@ from events_app.agenda.service import create_room, create_session, create_speake
 from events_app.auth.models import Role, User
 from events_app.auth.service import create_user
 from events_app.clock import utcnow
+from events_app.demo.twinning import seed_twinning
 from events_app.events.models import Event, EventKind, EventStatus
 from events_app.events.schemas import EventInput
 from events_app.events.service import create_event
@@ -316,6 +317,7 @@ async def seed_demo(*, now: datetime | None = None) -> bool:
                 attendees.append(outcome.registration)
     conference = await Event.get(slug="ecoprocura-2027")
     await seed_agenda(event=conference, attendees=attendees, now=now)
+    await seed_twinning(now=now)
     if not await User.filter(email=DEMO_ORGANISER[0]).exists():
         await create_user(email=DEMO_ORGANISER[0], password=DEMO_ORGANISER[1], role=Role.ORGANISER, name="Demo organiser")
         await create_user(email=DEMO_CHECKIN[0], password=DEMO_CHECKIN[1], role=Role.CHECKIN, name="Demo check-in desk")

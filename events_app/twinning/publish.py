@@ -135,6 +135,8 @@ async def publish_run(*, round_id: int, run_number: int | None = None, now: date
         raise Conflict("Only a round past its deadline can be published.")
     run = (await MatchRun.filter(round_id=round_.id, number=run_number).first() if run_number
            else await latest_run(round_id=round_.id))
+    if run is None and run_number:
+        raise NotFound("This round has no such run.")
     if run is None:
         raise Conflict("Run the matching first: there is nothing to publish.")
     created: list[Twinning] = []
@@ -143,28 +145,65 @@ async def publish_run(*, round_id: int, run_number: int | None = None, now: date
         requests = {r.id: r for r in await TwinningRequest.filter(round_id=round_.id).using_db(conn)
                     .prefetch_related("organisation", "contact")}
         existing = list(await Twinning.filter(round_id=round_.id).using_db(conn))
-        used: dict[int, int] = defaultdict(int)
-        live_pairs = set()
-        for t in existing:
-            if t.status in LIVE:
-                used[t.a_id] += 1  # type: ignore[attr-defined]
-                used[t.b_id] += 1  # type: ignore[attr-defined]
-                live_pairs.add((t.a_id, t.b_id))  # type: ignore[attr-defined]
-        for pair in run.output["pairs"]:
-            a, b = requests.get(int(pair["a"])), requests.get(int(pair["b"]))
-            if a is None or b is None or (a.id, b.id) in live_pairs:
-                continue
-            if any(r.status != RequestStatus.CONFIRMED or used[r.id] >= (r.capacity if r.role == "mentor" else 1)
-                   for r in (a, b)):
-                continue
-            used[a.id] += 1
-            used[b.id] += 1
+        for pair, a, b in _publishable(run, requests, existing):
             created.append(await Twinning.create(
                 round_id=round_.id, run=run, a=a, b=b, score=pair["score"], parts=pair["parts"],
                 reasons=pair["reasons"], published_at=now, using_db=conn))
         emails = await _queue_introductions(round_, created, requests, conn, now)
         await TwinningRound.filter(id=round_.id).using_db(conn).update(status=RoundStatus.PUBLISHED, updated_at=now)
     return Published(created, emails)
+
+
+def _publishable(run: MatchRun, requests: dict[int, TwinningRequest], existing: list[Twinning]
+                 ) -> list[tuple[dict[str, Any], TwinningRequest, TwinningRequest]]:
+    """The run's pairs that publishing turns into twinnings: both requests confirmed and still free."""
+    used: dict[int, int] = defaultdict(int)
+    live_pairs = set()
+    for t in existing:
+        if t.status in LIVE:
+            used[t.a_id] += 1  # type: ignore[attr-defined]
+            used[t.b_id] += 1  # type: ignore[attr-defined]
+            live_pairs.add((t.a_id, t.b_id))  # type: ignore[attr-defined]
+    out = []
+    for pair in run.output["pairs"]:
+        a, b = requests.get(int(pair["a"])), requests.get(int(pair["b"]))
+        if a is None or b is None or (a.id, b.id) in live_pairs:
+            continue
+        if any(r.status != RequestStatus.CONFIRMED or used[r.id] >= (r.capacity if r.role == "mentor" else 1)
+               for r in (a, b)):
+            continue
+        used[a.id] += 1
+        used[b.id] += 1
+        out.append((pair, a, b))
+    return out
+
+
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing a run would do now: the new pairs and how many emails go out."""
+
+    run: MatchRun
+    pairs: list[tuple[TwinningRequest, TwinningRequest, float]]
+    emails: int
+
+
+async def preview_publish(*, round_id: int, run_number: int | None = None,
+                          now: datetime | None = None) -> PublishPreview:
+    """The pairs :func:`publish_run` would introduce now, without writing anything."""
+    now = now or utcnow()
+    round_ = await get_round(round_id=round_id)
+    if effective_status(round_, now) in (RoundStatus.OPEN, RoundStatus.CLOSED):
+        raise Conflict("Only a round past its deadline can be published.")
+    run = (await MatchRun.filter(round_id=round_.id, number=run_number).first() if run_number
+           else await latest_run(round_id=round_.id))
+    if run is None:
+        raise Conflict("Run the matching first: there is nothing to publish.")
+    requests = {r.id: r for r in await TwinningRequest.filter(round_id=round_.id)
+                .prefetch_related("organisation", "contact")}
+    existing = list(await Twinning.filter(round_id=round_.id))
+    pairs = _publishable(run, requests, existing)
+    emails = len({r.id for _, a, b in pairs for r in (a, b)})
+    return PublishPreview(run, [(a, b, float(pair["score"])) for pair, a, b in pairs], emails)
 
 
 async def _queue_introductions(round_: TwinningRound, created: list[Twinning], requests: dict[int, TwinningRequest],

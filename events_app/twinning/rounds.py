@@ -107,19 +107,25 @@ class RoundSummary:
     twinnings: dict[str, int]
 
 
+async def _summary(round_: TwinningRound, now: datetime) -> RoundSummary:
+    from events_app.twinning.models import MatchRun, Twinning
+
+    requests = await TwinningRequest.filter(round_id=round_.id).exclude(status=RequestStatus.WITHDRAWN).count()
+    confirmed = await TwinningRequest.filter(round_id=round_.id, status=RequestStatus.CONFIRMED).count()
+    runs = await MatchRun.filter(round_id=round_.id).count()
+    twinnings = {s.value: await Twinning.filter(round_id=round_.id, status=s).count() for s in TwinningStatus}
+    return RoundSummary(round_, effective_status(round_, now), requests, confirmed, runs, twinnings)
+
+
 async def list_rounds(*, now: datetime | None = None) -> list[RoundSummary]:
     now = now or utcnow()
     rounds = await TwinningRound.all().order_by("-deadline", "-id")
-    out = []
-    for round_ in rounds:
-        requests = await TwinningRequest.filter(round_id=round_.id).exclude(status=RequestStatus.WITHDRAWN).count()
-        confirmed = await TwinningRequest.filter(round_id=round_.id, status=RequestStatus.CONFIRMED).count()
-        from events_app.twinning.models import MatchRun, Twinning
+    return [await _summary(round_, now) for round_ in rounds]
 
-        runs = await MatchRun.filter(round_id=round_.id).count()
-        twinnings = {s.value: await Twinning.filter(round_id=round_.id, status=s).count() for s in TwinningStatus}
-        out.append(RoundSummary(round_, effective_status(round_, now), requests, confirmed, runs, twinnings))
-    return out
+
+async def summarise_round(*, round_id: int, now: datetime | None = None) -> RoundSummary:
+    """One round with its counts of requests, runs and twinnings (404 when there is no such round)."""
+    return await _summary(await get_round(round_id=round_id), now or utcnow())
 
 
 async def list_open_rounds(*, now: datetime | None = None) -> list[TwinningRound]:

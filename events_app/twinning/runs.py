@@ -232,7 +232,7 @@ def _engine_message(exc: InputError, document: dict[str, Any]) -> str:
 
 
 async def latest_run(*, round_id: int) -> MatchRun | None:
-    return await MatchRun.filter(round_id=round_id).order_by("-number").first()
+    return await MatchRun.filter(round_id=round_id).order_by("-number").prefetch_related("run_by").first()
 
 
 async def list_runs(*, round_id: int) -> list[MatchRun]:
@@ -295,7 +295,7 @@ async def view_proposals(*, round_id: int, run_number: int | None = None) -> Pro
     run = await (get_run(round_id=round_id, number=run_number) if run_number else latest_run(round_id=round_id))
     requests = {r.id: r for r in await TwinningRequest.filter(round_id=round_id)
                 .prefetch_related("organisation", "contact")}
-    twinnings = list(await Twinning.filter(round_id=round_id).order_by("id"))
+    twinnings = list(await Twinning.filter(round_id=round_id).order_by("id").prefetch_related("study_visit"))
     live = {(t.a_id, t.b_id): t for t in twinnings}  # type: ignore[attr-defined]
     proposals: list[Proposal] = []
     unmatched: list[Left] = []

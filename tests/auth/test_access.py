@@ -109,6 +109,7 @@ def _api_calls(slug: str, registration_id: int) -> list[tuple[str, str, str, dic
         ("GET", "/api/v1/events/{slug}/registrations", f"/api/v1/events/{slug}/registrations", None),
         ("POST", "/api/v1/registrations/{id}/cancel", f"/api/v1/registrations/{registration_id}/cancel", None),
         *_agenda_calls(slug),
+        *_twinning_calls(),
     ]
 
 
@@ -127,6 +128,17 @@ def _agenda_calls(slug: str) -> list[tuple[str, str, str, dict[str, Any] | None]
         (method, base + tail, (base + tail).replace("{slug}", slug).replace("{id}", "1"), body)
         for method, tail, body in calls
     ]
+
+
+def _twinning_calls() -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    base = "/api/v1/twinning/rounds"
+    round_ = {"title": "Intruder round", "mode": "peer", "deadline": "2030-01-01T10:00:00+00:00"}
+    calls = [
+        ("GET", "", None), ("POST", "", round_), ("GET", "/{id}", None), ("GET", "/{id}/requests", None),
+        ("POST", "/{id}/match", {"pinned": [[1, 2]]}), ("GET", "/{id}/proposals", None),
+        ("POST", "/{id}/publish", {"run": 1}),
+    ]
+    return [(method, base + tail, (base + tail).replace("{id}", "1"), body) for method, tail, body in calls]
 
 
 async def _revoked_token(api_token) -> str:
