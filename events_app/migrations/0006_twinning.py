@@ -128,6 +128,7 @@ class Migration(migrations.Migration):
                 ('shortlist', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('ranking', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('ranked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('unpaired_told_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('confirmed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),

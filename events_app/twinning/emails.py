@@ -20,6 +20,7 @@ SUBJECTS = {
     "twinning_intro": "Meet your twin: {title}",
     "twinning_declined": "Your proposed twinning will not go ahead: {title}",
     "twinning_accepted": "Your twinning is confirmed: {title}",
+    "twinning_unpaired": "No twin for you yet: {title}",
 }
 
 

@@ -161,6 +161,8 @@ class TwinningRequest(Model):
     shortlist = fields.JSONField(null=True)
     ranking = fields.JSONField(null=True)
     ranked_at = fields.DatetimeField(null=True)
+    # when the authority was told that a published run left it without a partner (told once)
+    unpaired_told_at = fields.DatetimeField(null=True)
     confirmed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

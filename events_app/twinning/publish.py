@@ -150,6 +150,9 @@ async def publish_run(*, round_id: int, run_number: int | None = None, now: date
                 round_id=round_.id, run=run, a=a, b=b, score=pair["score"], parts=pair["parts"],
                 reasons=pair["reasons"], published_at=now, using_db=conn))
         emails = await _queue_introductions(round_, created, requests, conn, now)
+        for request, reason in _unpaired_to_tell(run, requests, [*existing, *created]):
+            await _queue_unpaired(round_, request, reason, conn, now)
+            emails += 1
         await TwinningRound.filter(id=round_.id).using_db(conn).update(status=RoundStatus.PUBLISHED, updated_at=now)
     return Published(created, emails)
 
@@ -178,6 +181,40 @@ def _publishable(run: MatchRun, requests: dict[int, TwinningRequest], existing: 
     return out
 
 
+UNPAIRED_REASONS = {
+    "no feasible partner": "no other authority in this round could be paired with yours (for example because "
+                           "none shares a working language with you, or they are past partners)",
+    "capacity full": "the authorities that fit yours best had all their places taken",
+    "odd one out": "the number of requests was odd, and yours was the one left over",
+    "lost to better pairs": "the authorities that could pair with yours fitted others better",
+    "no capacity": "your request offers no places",
+}
+
+
+def _unpaired_to_tell(run: MatchRun, requests: dict[int, TwinningRequest], twinnings: list[Twinning]
+                      ) -> list[tuple[TwinningRequest, str]]:
+    """Confirmed requests the run left without a partner, with no live twinning, not told before."""
+    busy = {i for t in twinnings if t.status in LIVE for i in (t.a_id, t.b_id)}  # type: ignore[attr-defined]
+    out = []
+    for item in run.output["unmatched"]:
+        request = requests.get(int(item["id"]))
+        if (request is None or request.status != RequestStatus.CONFIRMED or request.id in busy
+                or request.unpaired_told_at is not None):
+            continue
+        out.append((request, UNPAIRED_REASONS.get(item["reason"], UNPAIRED_REASONS["lost to better pairs"])))
+    return out
+
+
+async def _queue_unpaired(round_: TwinningRound, request: TwinningRequest, reason: str, conn: BaseDBAsyncClient,
+                          now: datetime) -> None:
+    token = await new_request_link(request, conn)
+    await queue_twinning_email(
+        kind="twinning_unpaired", to_email=request.contact.email, to_name=request.contact.name, title=round_.title,
+        conn=conn, now=now, context={"organisation": request.organisation.name, "reason": reason,
+                                     "link": request_url(token)})
+    await TwinningRequest.filter(id=request.id).using_db(conn).update(unpaired_told_at=now)
+
+
 @dataclass(frozen=True)
 class PublishPreview:
     """What publishing a run would do now: the new pairs and how many emails go out."""
@@ -202,7 +239,7 @@ async def preview_publish(*, round_id: int, run_number: int | None = None,
                 .prefetch_related("organisation", "contact")}
     existing = list(await Twinning.filter(round_id=round_.id))
     pairs = _publishable(run, requests, existing)
-    emails = len({r.id for _, a, b in pairs for r in (a, b)})
+    emails = len({r.id for _, a, b in pairs for r in (a, b)}) + len(_unpaired_to_tell(run, requests, existing))
     return PublishPreview(run, [(a, b, float(pair["score"])) for pair, a, b in pairs], emails)
 
 

@@ -14,6 +14,7 @@ from events_app.twinning.catalogue import add_catalogue_entry
 from events_app.twinning.models import TwinningRound
 from events_app.twinning.rounds import close_requests, create_round
 from events_app.twinning.schemas import CatalogueInput, RequestInput, RoundInput
+from tests.notifications.conftest import smtp, smtp_down  # noqa: F401 (the real SMTP server fixtures)
 
 TOPICS = ["clean-vehicles", "circular-procurement", "food", "construction", "ict", "electricity",
           "innovation-procurement", "social-procurement"]

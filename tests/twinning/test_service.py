@@ -65,7 +65,11 @@ async def test_full_peer_round(make_round: RoundFactory) -> None:
     assert run3.output["pairs"] == []
     assert {u["id"] for u in run3.output["unmatched"]} == {str(t.a_id), str(t.b_id)}
     third = await publish_run(round_id=round_.id)
-    assert third.emails == 0  # the only two free ones declined each other: forbidden now
+    # the only two free ones declined each other (forbidden now): each is told once, no new pair
+    assert third.emails == 2 and not third.twinnings
+    told = Counter(m.to_email for m in await OutboxMessage.filter(kind="twinning_unpaired"))
+    assert len(told) == 2 and set(told.values()) == {1}
+    assert (await publish_run(round_id=round_.id)).emails == 0
     assert await MatchRun.filter(round_id=round_.id).count() == 3
 
 
