@@ -75,6 +75,7 @@ class _Explainer:
     def __init__(self, ctx: Context, pairs: Sequence[tuple[int, int]]) -> None:
         self.ctx = ctx
         self.pairs = list(pairs)
+        self.labels = {c.id: c.label for c in (*ctx.rows, *ctx.cols)}
         W = ctx.W
         self.pinned_rows = {r for r, _ in ctx.pinned}
         self.pinned_cols = {c for _, c in ctx.pinned}
@@ -196,11 +197,12 @@ class _Explainer:
             rank_a=rank_a, options_a=options_a, rank_b=rank_b, options_b=options_b,
             alternative_a=alt_a, alternative_b=alt_b, pinned=(r, c) in ctx.pinned)
         return Pair(a.id, b.id, s, dict(scored.parts),
-                    _reasons(a, b, s, dict(scored.parts), explanation), explanation)
+                    _reasons(a, b, s, dict(scored.parts), explanation, self.labels), explanation)
 
 
 def _reasons(a: Candidate, b: Candidate, s: float, parts: dict[str, float],
-             ex: Explanation) -> tuple[str, ...]:
+             ex: Explanation, labels: dict[str, str]) -> tuple[str, ...]:
+    """Plain sentences naming candidates by label (name, else id)."""
     lines = []
     if ex.pinned:
         lines.append("Pinned by the organiser.")
@@ -209,7 +211,7 @@ def _reasons(a: Candidate, b: Candidate, s: float, parts: dict[str, float],
         lines.append(f"Score {s:.3f}, mostly from " + ", ".join(
             f"{PART_LABELS[p]} ({parts[p]:.3f})" for p in top) + ".")
     for t in ex.shared_topics:
-        lines.append(f"{t.sought_by} seeks {t.topic}, which {t.offered_by} offers "
+        lines.append(f"{labels[t.sought_by]} seeks {t.topic}, which {labels[t.offered_by]} offers "
                      f"({MATURITY_NAMES[t.maturity]}).")
     if ex.shared_groups:
         lines.append("Both are in the interest groups " + ", ".join(ex.shared_groups) + ".")
@@ -217,9 +219,9 @@ def _reasons(a: Candidate, b: Candidate, s: float, parts: dict[str, float],
     if a.country != b.country:
         lines.append(f"Cross-border: {a.country} and {b.country}.")
     partners = "feasible partner" if ex.options_a == 1 else "feasible partners"
-    lines.append(f"{b.id} is {a.id}'s {_ordinal(ex.rank_a)} choice of {ex.options_a} {partners}; "
-                 f"{a.id} is {b.id}'s {_ordinal(ex.rank_b)} of {ex.options_b}.")
-    for who, alt in ((a.id, ex.alternative_a), (b.id, ex.alternative_b)):
+    lines.append(f"{b.label} is {a.label}'s {_ordinal(ex.rank_a)} choice of {ex.options_a} {partners}; "
+                 f"{a.label} is {b.label}'s {_ordinal(ex.rank_b)} of {ex.options_b}.")
+    for who, alt in ((a.label, ex.alternative_a), (b.label, ex.alternative_b)):
         if alt is not None:
             if alt.swap_cost > 0:
                 effect = f"would lower the total by {alt.swap_cost:.3f}"
@@ -227,7 +229,7 @@ def _reasons(a: Candidate, b: Candidate, s: float, parts: dict[str, float],
                 effect = f"would raise the total by {-alt.swap_cost:.3f} (this pair was pinned)"
             else:
                 effect = "would leave the total as it is"
-            lines.append(f"{who} scores higher with {alt.id} ({alt.score:.3f}); pairing them "
+            lines.append(f"{who} scores higher with {labels[alt.id]} ({alt.score:.3f}); pairing them "
                          f"instead {effect}.")
     return tuple(lines)
 
@@ -271,8 +273,8 @@ def explain_unmatched(ctx: Context, pairs: Sequence[tuple[int, int]]) -> tuple[U
             else:
                 best = int(np.argmax(np.where(available, W[i], -1.0)))
                 other = ex.partner.get(best)
-                detail = (f"Its best partner {ctx.rows[best].id} ({W[i, best]:.3f}) is paired "
-                          f"with {ctx.rows[other].id if other is not None else 'nobody'}.")
+                detail = (f"Its best partner {ctx.rows[best].label} ({W[i, best]:.3f}) is paired "
+                          f"with {ctx.rows[other].label if other is not None else 'nobody'}.")
                 odd = len(alone) == 1 and len(pairable) % 2 == 1
                 out.append(Unmatched(cand.id, "odd one out" if odd else "lost to better pairs",
                                      ("An odd number of candidates can be paired, so one is "
@@ -294,8 +296,8 @@ def explain_unmatched(ctx: Context, pairs: Sequence[tuple[int, int]]) -> tuple[U
             best = int(np.argmax(np.where(feasible, W[m], -1.0)))
             holder = ex.mentor_of.get(best)
             out.append(Unmatched(cand.id, "lost to better pairs", (
-                f"Its best mentee {ctx.cols[best].id} ({W[m, best]:.3f}) is with "
-                f"{ctx.rows[holder].id if holder is not None else 'nobody'}, and so are "
+                f"Its best mentee {ctx.cols[best].label} ({W[m, best]:.3f}) is with "
+                f"{ctx.rows[holder].label if holder is not None else 'nobody'}, and so are "
                 f"its other feasible mentees.")))
     for e, cand in enumerate(ctx.cols):
         if e in ex.mentor_of:
@@ -310,7 +312,7 @@ def explain_unmatched(ctx: Context, pairs: Sequence[tuple[int, int]]) -> tuple[U
         elif all(load.get(m, 0) >= ctx.row_cap[m] for m in np.nonzero(places)[0].tolist()):
             best = int(np.argmax(np.where(feasible, W[:, e], -1.0)))
             out.append(Unmatched(cand.id, "capacity full", (
-                f"Every feasible mentor is full; the best, {ctx.rows[best].id} "
+                f"Every feasible mentor is full; the best, {ctx.rows[best].label} "
                 f"({W[best, e]:.3f}), has {load.get(best, 0)} of {ctx.row_cap[best]} "
                 f"places taken.")))
         else:

@@ -117,6 +117,11 @@ class Candidate:
 
         return parse_candidate(data, path=path)
 
+    @property
+    def label(self) -> str:
+        """How explanations name the candidate: its name when given, else its id."""
+        return self.name or self.id
+
     @cached_property
     def offers_map(self) -> dict[str, int]:
         """Topic slug -> maturity (1 started, 2 practising, 3 advanced)."""
