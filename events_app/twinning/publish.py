@@ -222,6 +222,7 @@ class PublishPreview:
     run: MatchRun
     pairs: list[tuple[TwinningRequest, TwinningRequest, float]]
     emails: int
+    unpaired: tuple[tuple[TwinningRequest, str], ...] = ()  # told they have no partner, with the reason
 
 
 async def preview_publish(*, round_id: int, run_number: int | None = None,
@@ -239,8 +240,9 @@ async def preview_publish(*, round_id: int, run_number: int | None = None,
                 .prefetch_related("organisation", "contact")}
     existing = list(await Twinning.filter(round_id=round_.id))
     pairs = _publishable(run, requests, existing)
-    emails = len({r.id for _, a, b in pairs for r in (a, b)}) + len(_unpaired_to_tell(run, requests, existing))
-    return PublishPreview(run, [(a, b, float(pair["score"])) for pair, a, b in pairs], emails)
+    unpaired = tuple(_unpaired_to_tell(run, requests, existing))
+    emails = len({r.id for _, a, b in pairs for r in (a, b)}) + len(unpaired)
+    return PublishPreview(run, [(a, b, float(pair["score"])) for pair, a, b in pairs], emails, unpaired)
 
 
 async def _queue_introductions(round_: TwinningRound, created: list[Twinning], requests: dict[int, TwinningRequest],
