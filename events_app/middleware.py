@@ -12,7 +12,8 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
-PERSONAL_PREFIXES = ("/manage", "/organiser", "/login", "/logout", "/api/", "/calendar/")
+PERSONAL_PREFIXES = ("/manage", "/organiser", "/login", "/logout", "/api/", "/calendar/", "/twinning/requests/")
+PRIVATE_LINK_PREFIXES = ("/manage", "/calendar/", "/twinning/requests/")  # pages reached by a secret link
 
 
 class SecurityHeadersMiddleware:
@@ -32,7 +33,7 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("Content-Security-Policy", CSP)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "no-referrer" if path.startswith(("/manage", "/calendar/")) else "same-origin"
+                headers["Referrer-Policy"] = "no-referrer" if path.startswith(PRIVATE_LINK_PREFIXES) else "same-origin"
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
                 headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
                 if self.https:
