@@ -38,6 +38,7 @@ from events_app.ratelimit import RateLimiter
 from events_app.registration.routes import routes as registration_routes
 from events_app.settings import Settings, configure_settings, load_settings
 from events_app.twinning.authority_routes import routes as twinning_authority_routes
+from events_app.twinning.organiser_lists_routes import routes as twinning_lists_routes
 from events_app.twinning.organiser_routes import routes as twinning_organiser_routes
 from events_app.twinning.public_routes import routes as twinning_public_routes
 from events_app.web import STATIC_DIR, render
@@ -158,6 +159,7 @@ def create_app(
             *agenda_webinar_routes,
             *twinning_public_routes,
             *twinning_organiser_routes,
+            *twinning_lists_routes,
             *twinning_authority_routes,
             Mount("/api/v1", routes=[*api_routes, *api_agenda_routes, *api_twinning_routes]),
             *health_routes,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events_app.errors import Invalid
+from events_app.errors import Invalid, NotFound
 from events_app.events.schemas import as_naive_local
 from events_app.organiser.forms import _local_time, time_zone_groups
 from events_app.twinning.models import (
@@ -32,6 +32,7 @@ from events_app.twinning.schemas import CatalogueInput, RoundInput, StudyVisitIn
 from events_app.validation import parse
 from matching.scoring import DEFAULT_WEIGHTS, PART_LABELS, PART_NAMES
 
+MAX_ID = 2**31 - 1  # the id columns are 32-bit integers
 MAX_VALUE = 10_000
 MAX_WEIGHT = 1_000_000
 ROUND_TEXT_FIELDS = ("title", "mode", "deadline", "intro", "cooldown_years", "shortlist_size")
@@ -190,6 +191,13 @@ def parse_visit_form(values: Mapping[str, str]) -> StudyVisitInput:
 
 
 # --- small view helpers ------------------------------------------------------------------
+
+def id_or_404(value: str, what: str = "twinning round") -> int:
+    """A positive database id from the URL (at most ten digits, at most 2**31-1), else 404."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or not 0 < int(value) <= MAX_ID:
+        raise NotFound(f"No such {what}.")
+    return int(value)
+
 
 def ordinal(n: int) -> str:
     if 10 <= n % 100 <= 20:

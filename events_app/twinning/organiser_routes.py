@@ -5,8 +5,8 @@ matching runs with their explanations, pins and forbidden pairs, publishing, twi
 and study visits), a run history with a comparison and JSON downloads, and a picture.
 Every form is a plain POST that redirects back with a notice (303), or shows the page
 again with the messages (422 or 409): nothing needs JavaScript. With htmx, pinning and
-forbidding swap the ``proposals`` block and the topic lists the ``catalogue`` block of
-the same templates.
+forbidding swap the ``proposals`` block of the same template. The topic and
+interest-group lists are in :mod:`events_app.twinning.organiser_lists_routes`.
 """
 
 from __future__ import annotations
@@ -21,23 +21,18 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app.auth.access import require_organiser
-from events_app.errors import Conflict, Invalid, NotFound
-from events_app.twinning.catalogue import (
-    add_catalogue_entry,
-    list_interest_groups,
-    list_topics,
-    rename_catalogue_entry,
-    retire_catalogue_entry,
-)
+from events_app.errors import Conflict, Invalid
+from events_app.twinning.catalogue import list_interest_groups, list_topics
 from events_app.twinning.models import RoundStatus, TwinningStatus
 from events_app.twinning.organiser_forms import (
     MATURITY_LABELS,
+    MAX_ID,
     MODE_LABELS,
     blank_round_values,
     blank_visit_values,
     compare_runs,
+    id_or_404,
     ordinal,
-    parse_catalogue_form,
     parse_round_form,
     parse_visit_form,
     part_segments,
@@ -72,8 +67,6 @@ from events_app.web import is_htmx, read_form, render
 from matching.scoring import PART_LABELS
 
 BASE = "/organiser/twinning"
-MAX_ID = 2**31 - 1
-CATALOGUE_KINDS = {"topics": "Topics", "groups": "Interest groups"}
 RESPONSE_HEADERS = {"Vary": "HX-Request"}
 NETWORK_MIN_HEIGHT = 160  # the network picture grows downwards as the round needs
 
@@ -92,11 +85,6 @@ ROUND_NOTICES = {
     "reopened": "The twinning is marked as running again.",
     "visit": "The study visit is planned: both contact people are registered and have their calendar invites.",
 }
-CATALOGUE_NOTICES = {
-    "added": "The entry is added.",
-    "renamed": "The entry is renamed.",
-    "retired": "The entry is retired: new requests no longer offer it; requests that name it keep it.",
-}
 PAIR_NOTICES = {("pinned", True): "pinned", ("pinned", False): "unpinned",
                 ("forbidden", True): "forbidden", ("forbidden", False): "allowed"}
 STATUS_ACTIONS = {"completed": (TwinningStatus.COMPLETED, "completed"),
@@ -104,15 +92,8 @@ STATUS_ACTIONS = {"completed": (TwinningStatus.COMPLETED, "completed"),
                   "accepted": (TwinningStatus.ACCEPTED, "reopened")}
 
 
-def _id_or_404(value: str, what: str = "twinning round") -> int:
-    """A positive database id (at most ten digits, at most 2**31-1), else 404."""
-    if not value.isascii() or not value.isdigit() or len(value) > 10 or not 0 < int(value) <= MAX_ID:
-        raise NotFound(f"No such {what}.")
-    return int(value)
-
-
 def _round_id(request: Request) -> int:
-    return _id_or_404(request.path_params["id"])
+    return id_or_404(request.path_params["id"])
 
 
 def _round_url(round_id: int, done: str = "", **extra: Any) -> str:
@@ -140,67 +121,6 @@ async def rounds_index(request: Request) -> Response:
     return render(request, "twinning/organiser_rounds.html", {
         "summaries": summaries, "mode_labels": MODE_LABELS, "deadline_text": deadline_text,
         "twinning_statuses": [s.value for s in TwinningStatus]})
-
-
-# --- topic and interest-group lists -----------------------------------------------------------
-
-async def _lists_page(request: Request, *, notice: str = "", forms: dict[str, dict[str, Any]] | None = None,
-                      renames: dict[tuple[str, int], dict[str, str]] | None = None,
-                      status_code: int = 200) -> Response:
-    entries = {"topics": await list_topics(active_only=False), "groups": await list_interest_groups(active_only=False)}
-    forms = forms or {}
-    return render(request, "twinning/organiser_lists.html", {
-        "entries": entries, "kinds": CATALOGUE_KINDS, "notice": notice,
-        "forms": {kind: forms.get(kind, {"values": {}, "errors": {}}) for kind in CATALOGUE_KINDS},
-        "renames": renames or {}, "base": BASE,
-    }, block="catalogue", status_code=status_code, headers=RESPONSE_HEADERS)
-
-
-async def lists_page(request: Request) -> Response:
-    require_organiser(request)
-    return await _lists_page(request, notice=CATALOGUE_NOTICES.get(request.query_params.get("done", ""), ""))
-
-
-async def _lists_done(request: Request, done: str) -> Response:
-    if is_htmx(request):
-        return await _lists_page(request, notice=CATALOGUE_NOTICES[done])
-    return RedirectResponse(f"{BASE}/lists?done={done}", status_code=303)
-
-
-def _catalogue_handlers(kind: str) -> list[Route]:
-    async def add(request: Request) -> Response:
-        require_organiser(request)
-        form = await read_form(request)
-        values = {"slug": str(form.get("slug", "") or "")[:200], "name": str(form.get("name", "") or "")[:200]}
-        try:
-            await add_catalogue_entry(kind=kind, data=parse_catalogue_form(form))
-        except Invalid as exc:
-            return await _lists_page(request, forms={kind: {"values": values, "errors": exc.fields}}, status_code=422)
-        return await _lists_done(request, "added")
-
-    async def rename(request: Request) -> Response:
-        require_organiser(request)
-        form = await read_form(request)
-        entry_id = _id_or_404(request.path_params["entry_id"], "entry")
-        name = str(form.get("name", "") or "")[:200]
-        try:
-            await rename_catalogue_entry(kind=kind, entry_id=entry_id, name=name)
-        except Invalid as exc:
-            renames = {(kind, entry_id): {"value": name, "error": exc.fields.get("name", exc.message)}}
-            return await _lists_page(request, renames=renames, status_code=422)
-        return await _lists_done(request, "renamed")
-
-    async def retire(request: Request) -> Response:
-        require_organiser(request)
-        await read_form(request)
-        await retire_catalogue_entry(kind=kind, entry_id=_id_or_404(request.path_params["entry_id"], "entry"))
-        return await _lists_done(request, "retired")
-
-    return [
-        Route(f"{BASE}/lists/{kind}", add, methods=["POST"], name=f"twinning_{kind}_add"),
-        Route(f"{BASE}/lists/{kind}/{{entry_id}}/rename", rename, methods=["POST"], name=f"twinning_{kind}_rename"),
-        Route(f"{BASE}/lists/{kind}/{{entry_id}}/retire", retire, methods=["POST"], name=f"twinning_{kind}_retire"),
-    ]
 
 
 # --- round form ----------------------------------------------------------------------------
@@ -374,7 +294,7 @@ async def pair_submit(request: Request) -> Response:
 async def twinning_status_submit(request: Request) -> Response:
     require_organiser(request)
     form = await read_form(request)
-    twinning_id = _id_or_404(request.path_params["twinning_id"], "twinning")
+    twinning_id = id_or_404(request.path_params["twinning_id"], "twinning")
     chosen = STATUS_ACTIONS.get(str(form.get("status", "")))
 
     async def action(round_id: int) -> Done:
@@ -390,7 +310,7 @@ async def visit_submit(request: Request) -> Response:
     require_organiser(request)
     form = await read_form(request)
     round_id = _round_id(request)
-    twinning_id = _id_or_404(request.path_params["twinning_id"], "twinning")
+    twinning_id = id_or_404(request.path_params["twinning_id"], "twinning")
     await get_round(round_id=round_id)
     values = visit_form_values(form)
     try:
@@ -424,7 +344,7 @@ async def publish_submit(request: Request) -> Response:
     raw = str(form.get("run", "") or "")
 
     async def action(round_id: int) -> Done:
-        number = _id_or_404(raw, "run") if raw else None
+        number = id_or_404(raw, "run") if raw else None
         published = await publish_run(round_id=round_id, run_number=number)
         return "published", {"n": published.emails}
 
@@ -467,7 +387,7 @@ async def runs_page(request: Request) -> Response:
 async def _download(request: Request, part: str) -> Response:
     require_organiser(request)
     round_id = _round_id(request)
-    number = _id_or_404(request.path_params["run_id"], "run")
+    number = id_or_404(request.path_params["run_id"], "run")
     run = await get_run(round_id=round_id, number=number)
     body = json.dumps(getattr(run, part), ensure_ascii=False, indent=2) + "\n"
     filename = f"twinning-round-{round_id}-run-{run.number}-{part}.json"
@@ -500,8 +420,6 @@ async def picture_page(request: Request) -> Response:
 
 routes = [
     Route(BASE, rounds_index, name="twinning_rounds"),
-    Route(f"{BASE}/lists", lists_page, name="twinning_lists"),
-    *(route for kind in CATALOGUE_KINDS for route in _catalogue_handlers(kind)),
     Route(f"{BASE}/rounds/new", new_round, name="twinning_new_round"),
     Route(f"{BASE}/rounds/new", create_round_submit, methods=["POST"], name="twinning_create_round"),
     Route(f"{BASE}/rounds/{{id}}", round_page, name="twinning_round"),
