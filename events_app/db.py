@@ -21,6 +21,8 @@ MODEL_MODULES = [
     "events_app.auth.models",
     "events_app.agenda.models",
     "events_app.twinning.models",
+    "events_app.checkin.models",
+    "events_app.badges.models",
 ]
 
 

@@ -39,6 +39,7 @@ PG_SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 PASSWORD = "correct horse battery staple"
 TABLES = [
+    "checkin_log", "checkin", "badge_job", "badge_settings",
     "twinning", "twinning_match_run", "twinning_request_link", "twinning_request", "twinning_round",
     "authority_contact", "authority_profile", "twinning_interest_group", "twinning_topic",
     "agenda_pick", "agenda_publication", "agenda_session", "agenda_speaker", "agenda_track", "agenda_room",

@@ -14,6 +14,14 @@ class RegistrationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class BadgeRole(StrEnum):
+    PARTICIPANT = "participant"
+    SPEAKER = "speaker"
+    ORGANISER = "organiser"
+    STAFF = "staff"
+    PRESS = "press"
+
+
 class Registration(Model):
     """The place (or waitlist entry) at one event.
 
@@ -39,6 +47,12 @@ class Registration(Model):
     ical_sequence = fields.IntField(default=0)
     # Part of the personal calendar feed URL: revoking the URL bumps it (see agenda/feeds.py).
     feed_generation = fields.IntField(default=0, db_default=0)
+    # The ticket's QR secret (random, see badges/tickets.py): given on first use, replaced on
+    # re-issue, dead once the registration is cancelled.
+    ticket_secret = fields.CharField(max_length=64, null=True, unique=True)
+    badge_role = fields.CharEnumField(BadgeRole, max_length=16, default=BadgeRole.PARTICIPANT,
+                                      db_default="participant")
+    badge_printed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     confirmed_at = fields.DatetimeField(null=True)

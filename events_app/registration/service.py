@@ -208,6 +208,7 @@ async def _take_seat_or_queue(
             if registration.status != RegistrationStatus.CANCELLED:
                 return registration, event, None, None
             registration.ical_sequence += 1
+            registration.ticket_secret = None  # re-issued: the old ticket stays dead, a new one is made on use
         else:
             registration = Registration(uid=uuid.uuid4(), event=event, email_key=email_key, ical_sequence=0)
         has_seat = await _confirmed_count(event.id, conn) < event.capacity
