@@ -16,6 +16,7 @@ from events_app.web import jinja_env
 SUBJECTS = {
     "twinning_confirm": "Please confirm your twinning request: {title}",
     "twinning_link": "Your link to your twinning request: {title}",
+    "twinning_taken": "Your authority has a twinning request already: {title}",
     "twinning_shortlist": "Rank your possible twins: {title}",
     "twinning_intro": "Meet your twin: {title}",
     "twinning_declined": "Your proposed twinning will not go ahead: {title}",

@@ -161,6 +161,9 @@ class TwinningRequest(Model):
     shortlist = fields.JSONField(null=True)
     ranking = fields.JSONField(null=True)
     ranked_at = fields.DatetimeField(null=True)
+    # what the submission says about the contact person and the authority's profile, written
+    # to them only when the request is confirmed from its link (a stranger's form changes nothing)
+    pending = fields.JSONField(null=True)
     # when the authority was told that a published run left it without a partner (told once)
     unpaired_told_at = fields.DatetimeField(null=True)
     confirmed_at = fields.DatetimeField(null=True)

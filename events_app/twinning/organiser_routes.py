@@ -46,6 +46,7 @@ from events_app.twinning.organiser_forms import (
 )
 from events_app.twinning.picture import legend_items, map_svg, network_svg
 from events_app.twinning.publish import (
+    close_round,
     preview_publish,
     publish_run,
     send_shortlists,
@@ -74,6 +75,7 @@ ROUND_NOTICES = {
     "created": "The round is open for requests.",
     "saved": "The round's settings are saved.",
     "closed": "Requests are closed: the round is ready for matching.",
+    "finished": "The round is closed: no more runs or publishing. Its twinnings go on.",
     "run": "The matching has run: its pairs are below.",
     "stable": "The stable matching has run on the authorities' rankings: its pairs are below.",
     "pinned": "The pair is pinned. Run the matching again to apply it.",
@@ -253,6 +255,17 @@ async def close_submit(request: Request) -> Response:
     return await _act(request, action)
 
 
+async def finish_submit(request: Request) -> Response:
+    require_organiser(request)
+    await read_form(request)
+
+    async def action(round_id: int) -> Done:
+        await close_round(round_id=round_id)
+        return "finished", {}
+
+    return await _act(request, action)
+
+
 async def run_submit(request: Request) -> Response:
     user = require_organiser(request)
     form = await read_form(request)
@@ -426,6 +439,7 @@ routes = [
     Route(f"{BASE}/rounds/{{id}}/edit", edit_round, name="twinning_edit_round"),
     Route(f"{BASE}/rounds/{{id}}/edit", edit_round_submit, methods=["POST"], name="twinning_update_round"),
     Route(f"{BASE}/rounds/{{id}}/close", close_submit, methods=["POST"], name="twinning_close_requests"),
+    Route(f"{BASE}/rounds/{{id}}/finish", finish_submit, methods=["POST"], name="twinning_finish_round"),
     Route(f"{BASE}/rounds/{{id}}/run", run_submit, methods=["POST"], name="twinning_run"),
     Route(f"{BASE}/rounds/{{id}}/shortlists", shortlists_submit, methods=["POST"], name="twinning_shortlists"),
     Route(f"{BASE}/rounds/{{id}}/pairs", pair_submit, methods=["POST"], name="twinning_pair_rule"),

@@ -61,6 +61,11 @@ FIELD_ORDER = (*IDENTITY_FIELDS, "role", "languages", "size", "topics", "offer-"
                "motivation", "consent_share")
 
 
+
+def _digits(text: str, most: int) -> bool:
+    """Plain ASCII digits, at most ``most`` of them ("²" and 5,000-digit numbers are not numbers here)."""
+    return 0 < len(text) <= most and text.isascii() and text.isdigit()
+
 def ordered_errors(errors: Mapping[str, str], topic_order: list[str]) -> dict[str, str]:
     """The errors in the order of the fields on the page (the summary lists them top to bottom)."""
     def place(key: str) -> tuple[int, int, str]:
@@ -169,19 +174,19 @@ def parse_request_values(values: Mapping[str, Any], *, identity: bool, topics: s
             del data["organisation_kind"]
     size = _SEPARATORS.sub("", str(values.get("size", "")))
     if size:
-        if size.isdigit() and len(size) <= 12:
+        if _digits(size, 12):
             data["size"] = int(size)
         else:
             errors["size"] = _PLAIN["size"]
     capacity = str(values.get("capacity", "")).strip()
     if capacity:
-        if capacity.isdigit() and len(capacity) <= 3:
+        if _digits(capacity, 3):
             data["capacity"] = int(capacity)
         else:
             errors["capacity"] = _PLAIN["capacity"]
     offers: dict[str, int] = {}
     for slug, level in dict(values.get("offers", {})).items():
-        if str(level).strip().isdigit() and len(str(level).strip()) <= 3:
+        if _digits(str(level).strip(), 3):
             offers[slug] = int(level)
         else:
             errors[error_key(f"offers.{slug}", topics)] = _LEVEL_MESSAGE
@@ -225,12 +230,12 @@ def parse_ranking(values: Mapping[str, str], shortlist: list[int]) -> list[int]:
     taken: dict[int, str] = {}
     for key, raw in values.items():
         ident = key.removeprefix("rank-")
-        if not ident.isdigit() or len(ident) > 10:
+        if not _digits(ident, 10):
             errors.setdefault("ranking", "This ranking names a candidate that is not on your shortlist.")
             continue
         if not raw.strip():
             continue  # not this one
-        if not raw.strip().isdigit() or not 1 <= int(raw) <= max(places, 1):
+        if not _digits(raw.strip(), 3) or not 1 <= int(raw) <= max(places, 1):
             errors[key] = f"Choose a place from 1 to {places}, or “not this one”."
             continue
         place = int(raw)

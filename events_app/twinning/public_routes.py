@@ -50,6 +50,7 @@ from events_app.twinning.publish import (
     shared_contact,
     twinnings_of_request,
 )
+from events_app.twinning.reasons import plain_reasons
 from events_app.twinning.requests import (
     confirm_request,
     find_request_by_token,
@@ -89,7 +90,7 @@ NOTICES = {
 def _id(request: Request, name: str) -> int:
     """An id from the path (untyped in the route, so that a CSRF failure is reported before a bad id)."""
     raw = request.path_params[name]
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 0 < int(raw) <= MAX_ID:
         raise NotFound("This page does not exist." if name == "round_id" else "This link has no such twinning.")
     return int(raw)
 
@@ -198,42 +199,6 @@ async def _shortlist(own: TwinningRequest, sent: dict[str, str] | None) -> tuple
     return rows, None if saved is None else [names[i] for i in saved if i in names]
 
 
-def _level(level: object) -> str:
-    return MATURITY_LABELS.get(str(level), str(level)).lower()
-
-
-def _names(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def plain_reasons(own: TwinningRequest, partner: TwinningRequest, names: dict[str, dict[str, str]]) -> list[str]:
-    """Why this twin, in plain words, from what both requests say (the engine's own reasons name ids and scores)."""
-    topics, groups, languages = names["topics"], names["groups"], names["languages"]
-    other = partner.organisation.name
-    lines = []
-    for slug, level in sorted(partner.offers.items()):
-        if slug in own.seeks:
-            lines.append(f"{other} offers {topics.get(slug, slug)} ({_level(level)}). You seek it.")
-    for slug, level in sorted(own.offers.items()):
-        if slug in partner.seeks:
-            lines.append(f"You offer {topics.get(slug, slug)} ({_level(level)}). {other} seeks it.")
-    both = sorted(set(own.seeks) & set(partner.seeks))
-    if both and own.round.mode == RoundMode.PEER:
-        lines.append("You both want to learn about " + _names([topics.get(s, s) for s in both]) + ".")
-    shared = [languages.get(c, c) for c in own.languages if c in partner.languages]
-    if shared:
-        lines.append("You can work together in " + _names(shared) + ".")
-    common = sorted(set(own.interest_groups) & set(partner.interest_groups))
-    if common:
-        label = "interest group" if len(common) == 1 else "interest groups"
-        lines.append(f"You are both in the {label} " + _names([groups.get(g, g) for g in common]) + ".")
-    if own.organisation.country != partner.organisation.country:
-        countries = country_names()
-        lines.append("A cross-border twinning: " + countries.get(own.organisation.country, own.organisation.country)
-                     + " and " + countries.get(partner.organisation.country, partner.organisation.country) + ".")
-    return lines or ["A good overall fit."]
-
-
 def _twinning_view(own: TwinningRequest, twinning: Twinning, partner: TwinningRequest,
                    visit_values: dict[int, dict[str, str]], names: dict[str, dict[str, str]]) -> dict[str, Any]:
     side = "a" if twinning.a_id == own.id else "b"  # type: ignore[attr-defined]
@@ -249,7 +214,7 @@ def _twinning_view(own: TwinningRequest, twinning: Twinning, partner: TwinningRe
         "partner_name": partner.organisation.name,
         "partner_country": countries.get(partner.organisation.country, partner.organisation.country),
         "role": _partner_role(str(own.round.mode), partner),
-        "reasons": plain_reasons(own, partner, names),
+        "reasons": plain_reasons(own, partner, names, mode=own.round.mode),
         "own_answer": Answer(getattr(twinning, f"{side}_answer")).value,
         "partner_answer": Answer(getattr(twinning, f"{other}_answer")).value,
         "contact": shared_contact(own.contact, partner.contact) if live else None,

@@ -25,6 +25,7 @@ from events_app.twinning.models import (
     TwinningRound,
     TwinningStatus,
 )
+from events_app.twinning.reasons import Names, catalogue_names, plain_reasons
 from events_app.twinning.requests import find_request_by_token, new_request_link
 from events_app.twinning.rounds import effective_status, get_round
 from events_app.twinning.runs import LIVE, build_document, latest_run
@@ -140,6 +141,7 @@ async def publish_run(*, round_id: int, run_number: int | None = None, now: date
     if run is None:
         raise Conflict("Run the matching first: there is nothing to publish.")
     created: list[Twinning] = []
+    names = await catalogue_names()
     async with in_transaction() as conn:
         await TwinningRound.filter(id=round_.id).using_db(conn).select_for_update().first()
         requests = {r.id: r for r in await TwinningRequest.filter(round_id=round_.id).using_db(conn)
@@ -149,7 +151,7 @@ async def publish_run(*, round_id: int, run_number: int | None = None, now: date
             created.append(await Twinning.create(
                 round_id=round_.id, run=run, a=a, b=b, score=pair["score"], parts=pair["parts"],
                 reasons=pair["reasons"], published_at=now, using_db=conn))
-        emails = await _queue_introductions(round_, created, requests, conn, now)
+        emails = await _queue_introductions(round_, created, requests, conn, now, names)
         for request, reason in _unpaired_to_tell(run, requests, [*existing, *created]):
             await _queue_unpaired(round_, request, reason, conn, now)
             emails += 1
@@ -162,6 +164,7 @@ def _publishable(run: MatchRun, requests: dict[int, TwinningRequest], existing: 
     """The run's pairs that publishing turns into twinnings: both requests confirmed and still free."""
     used: dict[int, int] = defaultdict(int)
     live_pairs = set()
+    declined = {(t.a_id, t.b_id) for t in existing if t.status == TwinningStatus.DECLINED}  # type: ignore[attr-defined]
     for t in existing:
         if t.status in LIVE:
             used[t.a_id] += 1  # type: ignore[attr-defined]
@@ -170,7 +173,7 @@ def _publishable(run: MatchRun, requests: dict[int, TwinningRequest], existing: 
     out = []
     for pair in run.output["pairs"]:
         a, b = requests.get(int(pair["a"])), requests.get(int(pair["b"]))
-        if a is None or b is None or (a.id, b.id) in live_pairs:
+        if a is None or b is None or (a.id, b.id) in live_pairs or (a.id, b.id) in declined:
             continue
         if any(r.status != RequestStatus.CONFIRMED or used[r.id] >= (r.capacity if r.role == "mentor" else 1)
                for r in (a, b)):
@@ -246,7 +249,7 @@ async def preview_publish(*, round_id: int, run_number: int | None = None,
 
 
 async def _queue_introductions(round_: TwinningRound, created: list[Twinning], requests: dict[int, TwinningRequest],
-                               conn: BaseDBAsyncClient, now: datetime) -> int:
+                               conn: BaseDBAsyncClient, now: datetime, names: Names) -> int:
     by_request: dict[int, list[tuple[Twinning, TwinningRequest]]] = defaultdict(list)
     for t in created:
         a, b = requests[t.a_id], requests[t.b_id]  # type: ignore[attr-defined]
@@ -263,7 +266,7 @@ async def _queue_introductions(round_: TwinningRound, created: list[Twinning], r
             partners.append({
                 "twinning_id": t.id, "name": partner.organisation.name, "country": partner.organisation.country,
                 "country_name": countries.get(partner.organisation.country, partner.organisation.country),
-                "role": role, "reasons": t.reasons or ["a good overall fit"],
+                "role": role, "reasons": plain_reasons(own, partner, names, mode=round_.mode),
                 "contact": shared_contact(own.contact, partner.contact)})
         token = await new_request_link(own, conn)
         await queue_twinning_email(

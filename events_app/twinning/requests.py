@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -15,6 +16,7 @@ from events_app.clock import utcnow
 from events_app.errors import Conflict, Invalid, NotFound
 from events_app.organisations.models import Organisation
 from events_app.organisations.service import find_or_create_organisation
+from events_app.settings import current_settings
 from events_app.twinning.catalogue import check_catalogue_slugs
 from events_app.twinning.emails import queue_twinning_email, request_url
 from events_app.twinning.models import (
@@ -90,20 +92,39 @@ async def _save_profile(organisation: Organisation, data: ProfileInput, conn: Ba
         **_profile_values(data), updated_at=utcnow())
 
 
-async def _save_contact(organisation: Organisation, data: RequestInput, now: datetime,
-                        conn: BaseDBAsyncClient) -> AuthorityContact:
+async def _contact_for(organisation: Organisation, data: RequestInput, conn: BaseDBAsyncClient) -> AuthorityContact:
+    """The organisation's contact with this email, created if new. An existing contact is not
+    changed here: what a submission says about the person waits for the link (see ``_apply``)."""
     key = data.contact_email.casefold()
     contact = await AuthorityContact.filter(organisation_id=organisation.id, email_key=key).using_db(conn).first()
-    consented_at = now if data.consent_share else None
     if contact is None:
-        return await AuthorityContact.create(
+        contact = await AuthorityContact.create(
             organisation=organisation, name=data.contact_name, email=data.contact_email, email_key=key,
-            job_title=data.job_title, consent_share=data.consent_share, consented_at=consented_at, using_db=conn)
-    contact.name, contact.job_title = data.contact_name, data.job_title
-    if contact.consent_share != data.consent_share:
-        contact.consent_share, contact.consented_at = data.consent_share, consented_at
-    await contact.save(update_fields=["name", "job_title", "consent_share", "consented_at"], using_db=conn)
+            job_title=data.job_title, consent_share=False, using_db=conn)
     return contact
+
+
+def _pending(data: RequestInput) -> dict[str, Any]:
+    """What confirming the request will write to the contact and the authority's profile."""
+    return {"contact_name": data.contact_name, "job_title": data.job_title, "consent_share": data.consent_share,
+            "profile": {"languages": list(data.languages), "size": data.size, "topics": dict(data.offers),
+                        "interest_groups": list(data.interest_groups)}}
+
+
+async def _apply(request: TwinningRequest, pending: dict[str, Any] | None, now: datetime,
+                 conn: BaseDBAsyncClient) -> None:
+    """Write a confirmed submission's contact details, consent and profile."""
+    if not pending:
+        return
+    contact = await AuthorityContact.get(id=request.contact_id).using_db(conn)  # type: ignore[attr-defined]
+    contact.name, contact.job_title = pending["contact_name"], pending["job_title"]
+    if contact.consent_share != pending["consent_share"]:
+        contact.consent_share = pending["consent_share"]
+        contact.consented_at = now if contact.consent_share else None
+    await contact.save(update_fields=["name", "job_title", "consent_share", "consented_at"], using_db=conn)
+    await AuthorityProfile.filter(organisation_id=request.organisation_id).using_db(conn).update(  # type: ignore[attr-defined]
+        **pending["profile"], updated_at=now)
+    await TwinningRequest.filter(id=request.id).using_db(conn).update(pending=None)
 
 
 def _request_values(data: RequestInput | RequestEdit) -> dict[str, object]:
@@ -116,10 +137,14 @@ async def submit_request(*, round_id: int, data: RequestInput, confirmed: bool =
                          now: datetime | None = None) -> Submitted:
     """Take an authority's request for a round and email its contact a private link.
 
-    From the public form (``confirmed=False``) the request waits until the link is opened
-    and confirmed; an organiser entering it (API) confirms it at once. An authority has one
-    request per round: submitting again emails a fresh link to the contact who made it
-    (409 when someone else asks, so nobody takes over another person's request).
+    From the public form (``confirmed=False``) the request, and what it says about the
+    contact person (their consent to share their details) and the authority's profile, waits
+    until the link is opened and confirmed; an organiser entering it (API) confirms it at once.
+    An authority has one request per round. Submitting again with the same email mails a fresh
+    link; with another email while the request is unconfirmed, the newer submission takes its
+    place (the old links die); once confirmed, someone else is only told by email that a
+    colleague has asked already (the public answer is the same as for a new request, so the
+    form does not tell strangers which authorities take part). Organisers get a 409 instead.
     """
     now = now or utcnow()
     round_ = await get_round(round_id=round_id)
@@ -129,41 +154,48 @@ async def submit_request(*, round_id: int, data: RequestInput, confirmed: bool =
     organisation = await find_or_create_organisation(name=data.organisation, country=data.country,
                                                      kind=data.organisation_kind)
     await _ensure_profile(organisation)
+    key = data.contact_email.casefold()
     async with in_transaction() as conn:
+        # one authority's submissions one at a time (contact and request rows are unique per authority)
+        await Organisation.filter(id=organisation.id).using_db(conn).select_for_update().first()
         existing = (await TwinningRequest.filter(round_id=round_.id, organisation_id=organisation.id)
-                    .using_db(conn).select_for_update().prefetch_related("contact").first())
-        if existing is not None and existing.status != RequestStatus.WITHDRAWN:
-            if existing.contact.email_key != data.contact_email.casefold():
-                raise Conflict(
-                    f"{organisation.name} already has a request in this round. The person who made it "
-                    "can change it with the link we emailed them; ask them, or write to the organisers.")
-            token = await new_request_link(existing, conn)
+                    .using_db(conn).prefetch_related("contact").first())
+        if existing is not None and existing.status == RequestStatus.CONFIRMED:
+            if existing.contact.email_key == key:
+                token = await new_request_link(existing, conn)
+                await queue_twinning_email(
+                    kind="twinning_link", to_email=existing.contact.email, to_name=existing.contact.name,
+                    title=round_.title, context={"organisation": organisation.name, "link": request_url(token)},
+                    conn=conn, now=now)
+                return Submitted(existing, False)
+            if confirmed:
+                raise Conflict(f"{organisation.name} already has a confirmed request in this round, "
+                               f"made by {existing.contact.name}.")
             await queue_twinning_email(
-                kind="twinning_link", to_email=existing.contact.email, to_name=existing.contact.name,
-                title=round_.title, context={"organisation": organisation.name, "link": request_url(token)},
+                kind="twinning_taken", to_email=data.contact_email, to_name=data.contact_name, title=round_.title,
+                context={"organisation": organisation.name, "organisers": current_settings().mail_from},
                 conn=conn, now=now)
             return Submitted(existing, False)
-        contact = await _save_contact(organisation, data, now, conn)
-        await _save_profile(organisation, data, conn)
+        contact = await _contact_for(organisation, data, conn)
         status = RequestStatus.CONFIRMED if confirmed else RequestStatus.UNCONFIRMED
         values = {**_request_values(data), "contact_id": contact.id, "status": status,
-                  "confirmed_at": now if confirmed else None, "shortlist": None, "ranking": None}
-        if existing is not None:  # withdrawn before: the same row comes back
+                  "confirmed_at": now if confirmed else None, "shortlist": None, "ranking": None,
+                  "pending": _pending(data)}
+        if existing is not None:  # withdrawn or never confirmed: the same row, a new start
             await TwinningRequest.filter(id=existing.id).using_db(conn).update(**values, updated_at=now)
+            await RequestLink.filter(request_id=existing.id).using_db(conn).delete()
             request = await TwinningRequest.get(id=existing.id).using_db(conn)
         else:
-            try:
-                request = await TwinningRequest.create(round=round_, organisation=organisation, using_db=conn,
-                                                       **values)
-            except IntegrityError:
-                raise Conflict(f"{organisation.name} already has a request in this round.") from None
+            request = await TwinningRequest.create(round=round_, organisation=organisation, using_db=conn, **values)
+        if confirmed:
+            await _apply(request, request.pending, now, conn)
         token = await new_request_link(request, conn)
         await queue_twinning_email(
-            kind="twinning_confirm", to_email=contact.email, to_name=contact.name, title=round_.title,
+            kind="twinning_confirm", to_email=contact.email, to_name=data.contact_name, title=round_.title,
             context={"organisation": organisation.name, "link": request_url(token),
-                     "deadline": deadline_text(round_)},
+                     "deadline": deadline_text(round_), "entered": confirmed},
             conn=conn, now=now)
-    return Submitted(request, True)
+    return Submitted(request, existing is None)
 
 
 async def find_request_by_token(*, token: str) -> TwinningRequest:
@@ -178,15 +210,23 @@ async def find_request_by_token(*, token: str) -> TwinningRequest:
 
 
 async def confirm_request(*, token: str, now: datetime | None = None) -> TwinningRequest:
-    """Confirm a request from its link (a second confirmation changes nothing)."""
+    """Confirm a request from its link, until the deadline (a second confirmation changes nothing).
+
+    Only now does what the submission said about the contact person and the authority count.
+    """
     now = now or utcnow()
     request = await find_request_by_token(token=token)
     if request.status == RequestStatus.WITHDRAWN:
         raise Conflict("This request was withdrawn. Submit a new one from the round's page.")
     if request.status == RequestStatus.UNCONFIRMED:
-        await TwinningRequest.filter(id=request.id, status=RequestStatus.UNCONFIRMED).update(
-            status=RequestStatus.CONFIRMED, confirmed_at=now)
-        request.status, request.confirmed_at = RequestStatus.CONFIRMED, now
+        ensure_open_for_requests(request.round, now)
+        async with in_transaction() as conn:
+            locked = await TwinningRequest.filter(id=request.id).using_db(conn).select_for_update().first()
+            if locked is not None and locked.status == RequestStatus.UNCONFIRMED:
+                await _apply(locked, locked.pending, now, conn)
+                await TwinningRequest.filter(id=request.id).using_db(conn).update(
+                    status=RequestStatus.CONFIRMED, confirmed_at=now)
+        request = await find_request_by_token(token=token)
     return request
 
 

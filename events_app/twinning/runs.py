@@ -194,6 +194,12 @@ async def run_matching(*, round_id: int, data: MatchInput, actor: User | None,
     except InputError as exc:
         raise Invalid(_engine_message(exc, document), fields={_engine_field(exc): exc.message}) from None
     seconds = time.perf_counter() - started
+    applied = {tuple(sorted(int(x) for x in pair)) for pair in document["options"]["pinned"]}
+    for a, b in round_.pinned or []:
+        if tuple(sorted((a, b))) not in applied:
+            output.setdefault("notes", []).append(
+                f"The pin of requests {a} and {b} was not applied: one of them is not confirmed or is already "
+                "in a twinning, or they declined each other.")
     async with in_transaction() as conn:
         locked = await TwinningRound.filter(id=round_.id).using_db(conn).select_for_update().first()
         assert locked is not None

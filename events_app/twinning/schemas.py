@@ -60,6 +60,8 @@ class RoundInput(Input):
         unknown = sorted(set(value) - parts)
         if unknown:
             raise ValueError(f"unknown part {unknown[0]!r}: use {', '.join(sorted(parts))}")
+        if value and not any(weight > 0 for weight in value.values()) and set(value) >= parts:
+            raise ValueError("at least one part must weigh more than 0")
         return value
 
 

@@ -144,7 +144,8 @@ async def test_submit_emails_a_link_that_confirms_only_on_post(client, make_roun
     assert response.status_code == 200, response.text
     assert "Check your email" in response.text and "contact0@authority0.example" in response.text
     request = await TwinningRequest.get().prefetch_related("contact")
-    assert request.status == RequestStatus.UNCONFIRMED and request.contact.consent_share
+    # nothing about the person counts before the link is confirmed (a stranger could have typed it)
+    assert request.status == RequestStatus.UNCONFIRMED and not request.contact.consent_share
     assert request.languages == ["nl", "en", "fr"] and request.size == 265_000
     assert await OutboxMessage.filter(kind="twinning_confirm", to_email="contact0@authority0.example").count() == 1
     token = await token_for("contact0@authority0.example", "twinning_confirm")
@@ -158,7 +159,9 @@ async def test_submit_emails_a_link_that_confirms_only_on_post(client, make_roun
 
     response = await post(client, f"/twinning/requests/{token}/confirm")
     assert response.status_code == 303 and response.headers["location"].endswith("?done=confirmed")
-    assert (await TwinningRequest.get(id=request.id)).status == RequestStatus.CONFIRMED
+    confirmed = await TwinningRequest.get(id=request.id).prefetch_related("contact")
+    assert confirmed.status == RequestStatus.CONFIRMED and confirmed.contact.consent_share
+    assert confirmed.contact.consented_at is not None and confirmed.pending is None
     page = await client.get(response.headers["location"])
     assert "your request is confirmed" in page.text and "Confirm my request" not in page.text
     assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
@@ -171,7 +174,12 @@ async def test_submitting_again_shows_the_same_page(client, make_round: RoundFac
     assert again.status_code == first.status_code == 200
     assert again.text == first.text  # nothing tells whether the authority had a request already
     assert await TwinningRequest.all().count() == 1
-    assert await OutboxMessage.filter(kind="twinning_link").count() == 1
+    # still unconfirmed: the newer submission replaces it and a new confirmation link goes out
+    assert await OutboxMessage.filter(kind="twinning_confirm").count() == 2
+    await post(client, f"/twinning/requests/{await token_for('contact0@authority0.example')}/confirm")
+    third = await submit(client, round_, 0)
+    assert third.text == first.text
+    assert await OutboxMessage.filter(kind="twinning_link").count() == 1  # confirmed: a fresh link only
 
 
 async def test_consent_is_optional_and_stored(client, make_round: RoundFactory) -> None:
@@ -182,18 +190,35 @@ async def test_consent_is_optional_and_stored(client, make_round: RoundFactory) 
     assert contact.consent_share is False and contact.consented_at is None
     await submit(client, round_, 2)
     contact = await AuthorityContact.get(email="contact2@authority2.example")
+    assert contact.consent_share is False  # consent counts once the link is confirmed
+    await post(client, f"/twinning/requests/{await token_for('contact2@authority2.example')}/confirm")
+    contact = await AuthorityContact.get(email="contact2@authority2.example")
     assert contact.consent_share is True and contact.consented_at is not None
 
 
-async def test_another_persons_authority_gets_409_on_the_form(client, make_round: RoundFactory) -> None:
+async def test_another_person_of_a_confirmed_authority_is_told_by_email(client, make_round: RoundFactory) -> None:
     round_ = await make_round("peer")
-    assert (await submit(client, round_, 0)).status_code == 200
-    before = await counts()
+    first = await submit(client, round_, 0)
+    await post(client, f"/twinning/requests/{await token_for('contact0@authority0.example')}/confirm")
+    request = await TwinningRequest.get().prefetch_related("contact")
     response = await submit(client, round_, 0, contact_email="someone.else@gent.example", contact_name="Someone")
-    assert response.status_code == 409
-    assert "already has a request in this round" in html_lib.unescape(response.text)
-    assert 'value="someone.else@gent.example"' in response.text  # the form keeps what was typed
-    assert await counts() == before
+    # the page does not tell a stranger that the authority takes part; the email explains
+    assert response.status_code == 200
+    assert response.text == first.text.replace("contact0@authority0.example", "someone.else@gent.example")
+    [taken] = await OutboxMessage.filter(kind="twinning_taken")
+    assert taken.to_email == "someone.else@gent.example" and "/twinning/requests/" not in taken.body_text
+    after = await TwinningRequest.get(id=request.id).prefetch_related("contact")
+    assert after.contact.email == request.contact.email and after.status == RequestStatus.CONFIRMED
+
+
+async def test_an_unconfirmed_request_is_replaced_by_a_colleague(client, make_round: RoundFactory) -> None:
+    round_ = await make_round("peer")
+    await submit(client, round_, 0, contact_email="typo@gent.exmaple")
+    old = await token_for("typo@gent.exmaple")
+    await submit(client, round_, 0, contact_email="right@gent.example")
+    assert (await client.get(f"/twinning/requests/{old}")).status_code == 404  # the first link died
+    request = await TwinningRequest.get().prefetch_related("contact")
+    assert request.contact.email == "right@gent.example" and request.status == RequestStatus.UNCONFIRMED
 
 
 @pytest.mark.parametrize(("mode", "changes", "field", "text"), [

@@ -103,8 +103,12 @@ async def test_requests_refused_and_after_deadline(make_round: RoundFactory) -> 
         await submit_request(round_id=round_.id, data=request_data(0, mode="mentoring", offers={"nope": 2}))
     assert "offers" in info.value.fields
     await submit_request(round_id=round_.id, data=request_data(0, mode="mentoring"))
-    with pytest.raises(Conflict):  # another person of the same authority
-        await submit_request(round_id=round_.id, data=request_data(0, mode="mentoring", contact_email="x@y.example"))
+    await confirm_request(token=await token_for("contact0@authority0.example"))
+    other = request_data(0, mode="mentoring", contact_email="x@y.example")
+    with pytest.raises(Conflict):  # an organiser entering another person's request for a confirmed one
+        await submit_request(round_id=round_.id, data=other, confirmed=True)
+    told = await submit_request(round_id=round_.id, data=other)  # the public: told by email, nothing changes
+    assert not told.created and (await TwinningRequest.get(id=told.request.id)).contact_id == told.request.contact_id
     again = await submit_request(round_id=round_.id, data=request_data(0, mode="mentoring"))
     assert not again.created
     await closed(round_)
