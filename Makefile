@@ -35,6 +35,8 @@ bench: install
 	$(PY) bench/registration_throughput.py
 	$(PY) bench/agenda_pages.py
 	$(PY) bench/matching_bench.py
+	$(PY) bench/badges_bench.py
+	$(PY) bench/checkin_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check events_app matching tests bench

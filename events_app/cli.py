@@ -1,4 +1,4 @@
-"""`events-app` subcommands: serve, migrate, seed-demo, create-organiser, create-token, worker, match."""
+"""`events-app` subcommands: serve, migrate, seed-demo, create-organiser, create-token, worker, match, badges."""
 
 from __future__ import annotations
 
@@ -132,6 +132,19 @@ def cmd_match(args: argparse.Namespace) -> int:
         return 1
 
 
+def cmd_badges(settings: Settings, args: argparse.Namespace) -> int:
+    """Badge PDF of an event (see events_app.badges.cli)."""
+    from events_app.badges.cli import run_badges
+
+    try:
+        return run_badges(settings, slug=args.slug, output=args.output, layout=args.layout, role=args.role,
+                          not_printed=args.not_printed, since=args.since, mark=args.mark_printed,
+                          progress=args.progress)
+    except KeyboardInterrupt:
+        print("events-app badges: interrupted, nothing written", file=sys.stderr)
+        return 130
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="events-app", description="EcoProcura network events")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +184,20 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bar on standard error (default: on a terminal above 200 candidates)")
     match.set_defaults(func=cmd_match, standalone=True)
+
+    badges = sub.add_parser("badges", help="print an event's badges to a PDF file",
+                            description="Print the badges of an event's confirmed registrations, sorted by surname.")
+    badges.add_argument("slug", metavar="SLUG", help="the event")
+    badges.add_argument("-o", "--output", metavar="FILE.pdf", help="the PDF to write (atomically)")
+    badges.add_argument("--layout", default="a6", help="a6 (one per page), a4-4up (four per A4, cut marks) "
+                        "or fold (fold-over, sessions on the back)")
+    badges.add_argument("--role", help="only this role: participant, speaker, organiser, staff or press")
+    badges.add_argument("--not-printed", action="store_true", help="only badges not yet marked as printed")
+    badges.add_argument("--since", metavar="YYYY-MM-DD", help="only registrations confirmed since this day")
+    badges.add_argument("--mark-printed", action="store_true", help="mark these badges as printed once written")
+    badges.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar on standard error (default: on a terminal above 200 badges)")
+    badges.set_defaults(func=cmd_badges)
     return parser
 
 

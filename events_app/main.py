@@ -23,11 +23,16 @@ from events_app.agenda.builder_routes import routes as agenda_builder_routes
 from events_app.agenda.routes import routes as agenda_routes
 from events_app.agenda.webinar_routes import routes as agenda_webinar_routes
 from events_app.api.agenda_routes import routes as api_agenda_routes
+from events_app.api.checkin_routes import routes as api_checkin_routes
 from events_app.api.routes import health_routes
 from events_app.api.routes import routes as api_routes
 from events_app.api.twinning_routes import routes as api_twinning_routes
 from events_app.auth.access import SessionMiddleware
 from events_app.auth.routes import routes as auth_routes
+from events_app.badges.jobs import stop_badge_jobs
+from events_app.badges.routes import routes as badge_routes
+from events_app.badges.ticket_routes import routes as ticket_routes
+from events_app.checkin.routes import routes as checkin_routes
 from events_app.errors import ServiceError, Unauthorized
 from events_app.events.routes import routes as event_routes
 from events_app.middleware import SecurityHeadersMiddleware
@@ -61,7 +66,9 @@ async def service_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     if _wants_json(request):
         return error_json(exc.status_code, exc.code, exc.message, exc.fields, exc.details)
-    if isinstance(exc, Unauthorized) and request.url.path.startswith("/organiser"):
+    if isinstance(exc, Unauthorized) and request.url.path.startswith(("/organiser", "/checkin")):
+        if request.headers.get("hx-request") == "true":  # e.g. a counter polled after the session ended
+            return Response(status_code=401, headers={"HX-Redirect": f"/login?next={request.url.path}"})
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return render(request, "error.html", {"status": exc.status_code, "message": exc.message}, status_code=exc.status_code)
 
@@ -144,6 +151,7 @@ def create_app(
             stop.set()
             if sender is not None:
                 await sender
+            await stop_badge_jobs()  # a build still running ends as failed, not half-written
             if manage_db:
                 await db.close_db()
 
@@ -151,8 +159,11 @@ def create_app(
         routes=[
             *event_routes,
             *registration_routes,
+            *ticket_routes,
             *auth_routes,
             *organiser_routes,
+            *badge_routes,
+            *checkin_routes,
             *agenda_routes,
             *agenda_builder_routes,
             *agenda_attendee_routes,
@@ -161,7 +172,7 @@ def create_app(
             *twinning_organiser_routes,
             *twinning_lists_routes,
             *twinning_authority_routes,
-            Mount("/api/v1", routes=[*api_routes, *api_agenda_routes, *api_twinning_routes]),
+            Mount("/api/v1", routes=[*api_routes, *api_agenda_routes, *api_twinning_routes, *api_checkin_routes]),
             *health_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -12,7 +12,10 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
-PERSONAL_PREFIXES = ("/manage", "/organiser", "/login", "/logout", "/api/", "/calendar/", "/twinning/requests/")
+# The door page scans QR codes with the camera: qr-scanner runs its decoder in a Worker made
+# from a blob: URL (static/vendor/qr-scanner/README.md). Only the check-in pages get both.
+CHECKIN_CSP = CSP + "; worker-src 'self' blob:"
+PERSONAL_PREFIXES = ("/manage", "/organiser", "/checkin", "/login", "/logout", "/api/", "/calendar/", "/twinning/requests/")
 PRIVATE_LINK_PREFIXES = ("/manage", "/calendar/", "/twinning/requests/")  # pages reached by a secret link
 
 
@@ -26,16 +29,18 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        door = path == "/checkin" or path.startswith("/checkin/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", CHECKIN_CSP if door else CSP)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "no-referrer" if path.startswith(PRIVATE_LINK_PREFIXES) else "same-origin"
                 headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                camera = "(self)" if door else "()"
+                headers["Permissions-Policy"] = f"camera={camera}, microphone=(), geolocation=()"
                 if self.https:
                     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
                 if path.startswith(PERSONAL_PREFIXES) or scope.get("user") is not None:

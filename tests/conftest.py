@@ -27,11 +27,11 @@ from events_app.auth.service import create_api_token, create_user
 from events_app.clock import utcnow
 from events_app.events.models import Event, EventKind, EventStatus
 from events_app.events.schemas import EventInput
-from events_app.events.service import create_event
+from events_app.events.service import create_event, forget_events
 from events_app.main import create_app
 from events_app.organisations.service import forget_organisations
 from events_app.registration.schemas import RegistrationInput
-from events_app.registration.service import RegistrationOutcome, forget_events, register_attendee
+from events_app.registration.service import RegistrationOutcome, register_attendee
 from events_app.settings import Settings, SmtpConfig, configure_settings
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")

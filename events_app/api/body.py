@@ -29,23 +29,23 @@ def _is_json(content_type: str) -> bool:
     return True
 
 
-async def read_json(request: Request, schema: type[M]) -> M:
-    """The request body validated against ``schema`` (strict JSON, at most 64 KiB).
+async def read_json(request: Request, schema: type[M], *, max_bytes: int = MAX_BODY_BYTES) -> M:
+    """The request body validated against ``schema`` (strict JSON, at most ``max_bytes``, 64 KiB).
 
     415 for a body that is not ``application/json`` (UTF-8), 413 past the cap,
     400 for malformed JSON or a non-object, 422 with per-field messages otherwise.
     """
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
-    too_large = PayloadTooLarge(f"The request body must be at most {MAX_BODY_BYTES // 1024} KiB.")
+    too_large = PayloadTooLarge(f"The request body must be at most {max_bytes // 1024} KiB.")
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > max_bytes:
             raise too_large
         chunks.append(chunk)
     return parse_json(schema, b"".join(chunks))

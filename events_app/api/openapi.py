@@ -219,6 +219,7 @@ def _paths() -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document (built once per process)."""
     from events_app.api.openapi_agenda import merge_agenda  # it builds on this module's helpers
+    from events_app.api.openapi_checkin import merge_checkin
     from events_app.api.openapi_twinning import merge_twinning
 
     document: dict[str, Any] = {
@@ -242,4 +243,5 @@ def openapi_document() -> dict[str, Any]:
     }
     merge_agenda(document)
     merge_twinning(document)
+    merge_checkin(document)
     return document

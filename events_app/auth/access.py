@@ -6,7 +6,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from events_app.auth.models import User
+from events_app.auth.models import Role, User
 from events_app.auth.service import load_session, user_for_token
 from events_app.errors import Forbidden, Unauthorized
 from events_app.settings import current_settings
@@ -57,8 +57,8 @@ def require_organiser(request: Request) -> User:
     return user
 
 
-async def require_api_organiser(request: Request) -> User:
-    """API calls: ``Authorization: Bearer <token>`` of an admin or organiser."""
+async def _api_user(request: Request) -> User:
+    """The active account whose ``Authorization: Bearer <token>`` this is (401 otherwise)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -66,6 +66,20 @@ async def require_api_organiser(request: Request) -> User:
     user = await user_for_token(token=token.strip())
     if user is None:
         raise Unauthorized("This API token is not valid.")
+    return user
+
+
+async def require_api_organiser(request: Request) -> User:
+    """API calls: ``Authorization: Bearer <token>`` of an admin or organiser."""
+    user = await _api_user(request)
     if not user.can_organise:
         raise Forbidden("This account cannot manage events.")
+    return user
+
+
+async def require_api_checkin(request: Request) -> User:
+    """Check-in API calls: a bearer token of a check-in, organiser or admin account."""
+    user = await _api_user(request)
+    if not (user.is_active and user.role in (Role.CHECKIN, Role.ORGANISER, Role.ADMIN)):
+        raise Forbidden("This account cannot check people in.")
     return user

@@ -14,7 +14,8 @@ from events_app.web import read_form, render
 
 
 def _safe_next(value: str) -> str:
-    return value if value.startswith("/organiser") and "//" not in value and "\\" not in value else "/organiser"
+    ours = value.startswith(("/organiser", "/checkin")) and "//" not in value and "\\" not in value
+    return value if ours else "/organiser"
 
 
 async def login_page(request: Request) -> Response:
@@ -36,8 +37,8 @@ async def login(request: Request) -> Response:
         return render(
             request, "auth/login.html", {"error": exc.message, "email": email, "next": next_url}, status_code=exc.status_code
         )
-    if not user.can_organise:
-        next_url = "/"  # check-in accounts have no organiser pages (yet): the public site
+    if not user.can_organise and not next_url.startswith("/checkin"):
+        next_url = "/checkin"  # check-in accounts have the door pages only
     started = await start_session(user=user, replace=request.scope.get("session_raw_id"))
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(

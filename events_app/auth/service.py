@@ -120,7 +120,7 @@ async def create_api_token(*, email: str, label: str = "") -> str:
 async def user_for_token(*, token: str) -> User | None:
     if not token or len(token) > 200:
         return None
-    api_token = await ApiToken.filter(token_hash=_sha256(token), revoked_at__isnull=True).prefetch_related("user").first()
+    api_token = await ApiToken.filter(token_hash=_sha256(token), revoked_at__isnull=True).select_related("user").first()
     if api_token is None or not api_token.user.is_active:
         return None
     return api_token.user

@@ -91,4 +91,4 @@ async def reissue_ticket(registration: Registration) -> Registration:
 async def find_by_code(code: str) -> Registration | None:
     """The registration whose ticket this exact code is (any event, any status), or None."""
     secret = code.removeprefix(CODE_PREFIX)
-    return await Registration.filter(ticket_secret=secret).prefetch_related("event", "organisation").first()
+    return await Registration.filter(ticket_secret=secret).select_related("event", "organisation").first()

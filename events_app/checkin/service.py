@@ -93,7 +93,12 @@ async def admit(*, event: Event, registration: Registration, desk: str, source: 
     now = now or utcnow()
     desk = _desk(desk)
     try:
-        async with in_transaction() as conn:
+        if nonce is None:  # the common case, two statements: the check-in row decides, the log follows
+            row = await CheckIn.create(event_id=event.id, registration_id=registration.id, checked_in_at=now,
+                                       desk=desk, source=source, user=user)
+            await _log(event, registration, CheckInAction.CHECKED_IN, desk=desk, source=source, user=user, now=now)
+            return CheckInResult("checked_in", registration, row)
+        async with in_transaction() as conn:  # an offline scan: its nonce and the check-in count together
             row = await CheckIn.create(event_id=event.id, registration_id=registration.id, checked_in_at=now,
                                        desk=desk, source=source, user=user, using_db=conn)
             await CheckInLog.create(event_id=event.id, registration_id=registration.id,
@@ -182,6 +187,12 @@ async def checkin_counts(*, event: Event, now: datetime | None = None, hours: in
         if key in buckets:
             buckets[key] += 1
     return Counts(checked_in, expected, list(buckets.items()))
+
+
+async def recent_checkins(*, event: Event, limit: int = 10) -> list[CheckIn]:
+    """The latest check-ins at the event, newest first, with the person and organisation."""
+    return list(await CheckIn.filter(event_id=event.id).order_by("-checked_in_at", "-id").limit(limit)
+                .prefetch_related("registration__organisation"))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from events_app.events.models import Event, EventKind, EventStatus
 from events_app.events.schemas import EventInput
 from events_app.events.service import create_event
 from events_app.organisations.models import OrganisationKind
-from events_app.registration.models import Registration
+from events_app.registration.models import BadgeRole, Registration
 from events_app.registration.schemas import RegistrationInput
 from events_app.registration.service import register_attendee
 
@@ -317,6 +317,10 @@ async def seed_demo(*, now: datetime | None = None) -> bool:
                 attendees.append(outcome.registration)
     conference = await Event.get(slug="ecoprocura-2027")
     await seed_agenda(event=conference, attendees=attendees, now=now)
+    # badges: a few roles other than participant, so the ribbons show
+    for registration, role in zip(attendees, (BadgeRole.ORGANISER, BadgeRole.SPEAKER, BadgeRole.SPEAKER,
+                                              BadgeRole.PRESS, BadgeRole.STAFF), strict=False):
+        await Registration.filter(id=registration.id).update(badge_role=role)
     await seed_twinning(now=now)
     if not await User.filter(email=DEMO_ORGANISER[0]).exists():
         await create_user(email=DEMO_ORGANISER[0], password=DEMO_ORGANISER[1], role=Role.ORGANISER, name="Demo organiser")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +50,31 @@ def registration_state(event: Event, *, now: datetime | None = None) -> str:
     if event.registration_closes_at and now >= event.registration_closes_at:
         return "closed"
     return "open"
+
+
+EVENT_MEMORY_SECONDS = 2.0
+_recent_events: dict[str, tuple[float, Event]] = {}
+
+
+async def remembered_event(*, slug: str) -> Event:
+    """A published (or cancelled) event by slug, remembered for two seconds per process.
+
+    For hot paths (registering, checking in) that read nothing decisive from it: the seat
+    claim re-reads the event under its lock; a check-in only needs the id and time zone.
+    """
+    hit = _recent_events.get(slug)
+    if hit is not None and time.monotonic() - hit[0] < EVENT_MEMORY_SECONDS:
+        return hit[1]
+    event = await get_event(slug=slug, public=True)
+    if len(_recent_events) > 1000:
+        _recent_events.clear()
+    _recent_events[slug] = (time.monotonic(), event)
+    return event
+
+
+def forget_events() -> None:
+    """Drop what this process remembers (tests empty the tables between tests)."""
+    _recent_events.clear()
 
 
 async def get_event(*, slug: str, public: bool = False) -> Event:

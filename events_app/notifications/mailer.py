@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -46,6 +47,10 @@ def build_mime(row: OutboxMessage, *, sender: str) -> EmailMessage:
         msg.add_alternative(row.ics, subtype="calendar", params={"method": row.ics_method})
     for filename, text in calendar_files(row):
         msg.add_attachment(text.encode(), maintype="application", subtype="ics", filename=filename)
+    for item in (row.payload or {}).get("attachments", []) if isinstance(row.payload, dict) else []:
+        maintype, _, subtype = str(item["content_type"]).partition("/")
+        msg.add_attachment(base64.b64decode(item["data"]), maintype=maintype, subtype=subtype,
+                           filename=str(item["filename"]))
     return msg
 
 

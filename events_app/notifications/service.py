@@ -10,6 +10,7 @@ sender take over rows the first one is still working through).
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 import time
@@ -71,6 +72,17 @@ _INVITE_METHOD = {
     EmailKind.CANCELLATION: "CANCEL",
     EmailKind.EVENT_CANCELLED: "CANCEL",
 }
+
+
+# In-person events: these emails carry the PDF ticket (rendered once, with the rest of the email).
+TICKET_KINDS = {EmailKind.CONFIRMATION, EmailKind.PROMOTION}
+
+
+async def ticket_attachment(registration: Registration) -> dict[str, str]:
+    from events_app.badges.service import render_ticket  # the badges feature builds on this one
+
+    pdf = await render_ticket(registration)
+    return {"filename": "ticket.pdf", "content_type": "application/pdf", "data": base64.b64encode(pdf).decode()}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -210,6 +222,8 @@ async def render_outbox_message(message: OutboxMessage, *, now: datetime | None 
         # invite.ics: the event's own CANCEL, one UID as before; then one file per session
         files = [{"method": "CANCEL", "filename": "invite.ics", "ics": ics}, *(f.as_json() for f in sessions.files)]
         message.payload = {**payload, "calendars": files}
+    if message.kind in TICKET_KINDS and not event.is_online and registration.status == RegistrationStatus.CONFIRMED:
+        message.payload = {**(message.payload or payload), "attachments": [await ticket_attachment(registration)]}
     message.rendered_at = now
     await message.save(
         update_fields=["subject", "body_text", "body_html", "ics", "ics_method", "payload", "rendered_at"]

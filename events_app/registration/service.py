@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from events_app.agenda.picks import release_picks_of
 from events_app.clock import utcnow
 from events_app.errors import Conflict, NotFound, RegistrationClosed
 from events_app.events.models import Event, EventStatus
-from events_app.events.service import get_event, registration_state
+from events_app.events.service import registration_state, remembered_event
 from events_app.notifications.models import OutboxMessage
 from events_app.notifications.service import EmailKind, queue_registration_email
 from events_app.organisations.models import Organisation
@@ -132,30 +131,6 @@ def _ensure_open(event: Event, now: datetime) -> None:
         raise RegistrationClosed(CLOSED_MESSAGES[state])
 
 
-EVENT_MEMORY_SECONDS = 2.0
-_recent_events: dict[str, tuple[float, Event]] = {}
-
-
-async def _event_to_register_for(slug: str) -> Event:
-    """The event by slug, remembered for two seconds per process.
-
-    Safe because nothing decisive is read from it: the seat claim (or the ORM
-    path's locked re-read) checks status, window and capacity in the database.
-    """
-    hit = _recent_events.get(slug)
-    if hit is not None and time.monotonic() - hit[0] < EVENT_MEMORY_SECONDS:
-        return hit[1]
-    event = await get_event(slug=slug, public=True)
-    if len(_recent_events) > 1000:
-        _recent_events.clear()
-    _recent_events[slug] = (time.monotonic(), event)
-    return event
-
-
-def forget_events() -> None:
-    _recent_events.clear()
-
-
 async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime | None = None) -> RegistrationOutcome:
     """Give the person a seat if one is free, else a place at the end of the waitlist.
 
@@ -167,7 +142,7 @@ async def register_attendee(*, slug: str, data: RegistrationInput, now: datetime
     refused by the unique (event, email) key and handled after that.
     """
     now = now or utcnow()
-    event = await _event_to_register_for(slug)
+    event = await remembered_event(slug=slug)
     _ensure_open(event, now)
     email_key = data.email.casefold()
     organisation = await find_or_create_organisation(

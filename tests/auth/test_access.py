@@ -13,6 +13,7 @@ from tortoise import connections
 
 from events_app.api.openapi import openapi_document
 from events_app.auth.models import ApiToken, Role, User
+from events_app.badges.tickets import ensure_ticket, ticket_code
 from events_app.clock import utcnow
 from events_app.events.models import Event
 from events_app.registration.models import Registration
@@ -110,6 +111,7 @@ def _api_calls(slug: str, registration_id: int) -> list[tuple[str, str, str, dic
         ("POST", "/api/v1/registrations/{id}/cancel", f"/api/v1/registrations/{registration_id}/cancel", None),
         *_agenda_calls(slug),
         *_twinning_calls(),
+        *_checkin_organiser_calls(slug, registration_id),
     ]
 
 
@@ -139,6 +141,28 @@ def _twinning_calls() -> list[tuple[str, str, str, dict[str, Any] | None]]:
         ("POST", "/{id}/publish", {"run": 1}),
     ]
     return [(method, base + tail, (base + tail).replace("{id}", "1"), body) for method, tail, body in calls]
+
+
+def _checkin_organiser_calls(slug: str, registration_id: int) -> list[tuple[str, str, str, dict[str, Any] | None]]:
+    base = "/api/v1/events/{slug}/checkin"
+    scans = {"format": "events-app-checkin-scans/1", "event": slug, "desk": "intruder",
+             "scans": [{"nonce": "intruder-1", "registration": registration_id, "scanned_at": "2030-01-01T10:00:00+00:00"}]}
+    return [
+        ("POST", "/api/v1/checkin/undo", "/api/v1/checkin/undo", {"event": slug, "registration": registration_id}),
+        ("GET", base + "/offline-list", base.replace("{slug}", slug) + "/offline-list", None),
+        ("POST", base + "/offline-scans", base.replace("{slug}", slug) + "/offline-scans", scans),
+    ]
+
+
+def _door_operations() -> set[tuple[str, str]]:
+    """Operations a check-in account may call: their security names the role ``checkin``."""
+    document = openapi_document()
+    return {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and {"bearerAuth": ["checkin"]} in operation.get("security", [])
+    }
 
 
 async def _revoked_token(api_token) -> str:
@@ -201,6 +225,59 @@ async def test_organiser_api_calls_refuse_without_an_organiser_token(
         assert "Person" not in response.text  # no registration data leaks into the refusal
     assert await snapshot() == before
     assert not await Event.filter(slug="made-by-intruder").exists()
+
+
+@pytest.mark.parametrize(
+    "credential", ["none", "basic", "empty-bearer", "wrong-token", "revoked-token", "inactive-user-token",
+                   "checkin-session-cookie"],
+)
+async def test_door_api_calls_refuse_without_a_valid_token(credential, client, make_event, register, api_token, login):
+    """Check-in and the door's numbers: 401 without a valid token, and no check-in happens."""
+    event = await make_event(capacity=10)
+    registration = await ensure_ticket((await register(event)).registration)
+    headers: dict[str, str] = {}
+    if credential == "basic":
+        headers = {"Authorization": "Basic b3JnYW5pc2VyOnNlY3JldA=="}
+    elif credential == "empty-bearer":
+        headers = {"Authorization": "Bearer   "}
+    elif credential == "wrong-token":
+        headers = bearer("ea_" + "A" * 43)
+    elif credential == "revoked-token":
+        token = await api_token(Role.CHECKIN)
+        await ApiToken.all().update(revoked_at=utcnow())
+        headers = bearer(token)
+    elif credential == "inactive-user-token":
+        token = await api_token(Role.CHECKIN)
+        await User.filter(role=Role.CHECKIN).update(is_active=False)
+        headers = bearer(token)
+    elif credential == "checkin-session-cookie":
+        await login(client, Role.CHECKIN)
+    calls = [
+        ("POST", "/api/v1/checkin", "/api/v1/checkin", {"event": event.slug, "code": ticket_code(registration)}),
+        ("GET", "/api/v1/events/{slug}/checkin/stats", f"/api/v1/events/{event.slug}/checkin/stats", None),
+    ]
+    assert {(method, path) for method, path, _, _ in calls} == _door_operations()
+    before = await snapshot()
+    for method, _, path, body in calls:
+        response = await client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 401, (method, path, response.text)
+        assert response.json()["error"]["code"] == "unauthorized"
+        assert "Person" not in response.text
+    assert await snapshot() == before
+
+
+async def test_door_api_calls_accept_checkin_organiser_and_admin_tokens(client, make_event, register, api_token):
+    event = await make_event(capacity=10)
+    for n, role in enumerate((Role.CHECKIN, Role.ORGANISER, Role.ADMIN), start=1):
+        headers = bearer(await api_token(role))
+        registration = await ensure_ticket((await register(event)).registration)
+        body = {"event": event.slug, "code": ticket_code(registration), "desk": role.value}
+        scanned = await client.post("/api/v1/checkin", json=body, headers=headers)
+        assert scanned.status_code == 200, scanned.text
+        assert scanned.json()["status"] == "checked_in" and scanned.json()["desk"] == role.value
+        stats = await client.get(f"/api/v1/events/{event.slug}/checkin/stats", headers=headers)
+        assert stats.status_code == 200, stats.text
+        assert (stats.json()["checked_in"], stats.json()["expected"]) == (n, n)
 
 
 async def test_organiser_and_admin_tokens_are_accepted(client, make_event, register, api_token):

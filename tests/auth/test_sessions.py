@@ -91,8 +91,22 @@ async def test_next_parameter_cannot_redirect_off_site(client, make_user) -> Non
     assert response.headers["location"] == "/organiser"
 
 
-async def test_checkin_accounts_land_on_the_public_site(client, make_user) -> None:
+async def test_checkin_accounts_land_on_the_door_pages(client, make_user) -> None:
     user = await make_user(Role.CHECKIN)
     token = await csrf_of(client, "/login")
     response = await client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/checkin"
+    # an organiser page as "next" is not for them; a door page is
+    await client.post("/logout", data={"csrf_token": client.cookies.get("ea_csrf")})
+    token = await csrf_of(client, "/login")
+    for wanted, landing in (("/organiser/events", "/checkin"), ("/checkin/some-event", "/checkin/some-event")):
+        response = await client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                                      "csrf_token": token, "next": wanted})
+        assert response.headers["location"] == landing
+
+
+async def test_htmx_requests_without_a_session_are_sent_to_sign_in(client) -> None:
+    # a polled fragment after the session ended: htmx follows HX-Redirect instead of swapping the login page in
+    response = await client.get("/organiser", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["hx-redirect"] == "/login?next=/organiser"
+    assert (await client.get("/organiser")).status_code == 303

@@ -51,6 +51,7 @@ async def test_confirmation_has_text_html_calendar_request_and_an_ics_attachment
         "text/html",
         "text/calendar",
         "application/ics",
+        "application/pdf",  # the ticket (an in-person event)
     ]
     assert message["Subject"] == "Your place at Circular & green buying is confirmed"
     assert message["To"] == "Zoë Ångström-Øre <zoe@example.org>"  # encoded on the wire, decoded here
@@ -82,7 +83,7 @@ async def test_plain_text_keeps_its_paragraphs(make_event, register, smtp: SmtpC
     await _deliver(smtp)
     text = text_of(smtp.received[0].message).replace("\r\n", "\n")
     # a blank line between the body and the facts, and around the manage link
-    assert "calendar.\n\nEvent: " in text
+    assert "on your phone.\n\nEvent: " in text
     assert "\nWhere: Rue de la Loi 155, Brussels\n\nEvent page: " in text  # no stray ", " for a missing venue name
     assert "\n\nView, correct or cancel your registration" in text
     assert "\n\n-- \nEcoProcura network events\n" in text
