@@ -5,14 +5,16 @@ from __future__ import annotations
 import segno
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from events_app.badges.tickets import ensure_ticket, ticket_code
+from events_app.auth.access import require_organiser
+from events_app.badges.tickets import ensure_ticket, reissue_event_ticket, ticket_code
 from events_app.errors import Conflict
+from events_app.organiser.forms import list_query
 from events_app.registration.models import Registration, RegistrationStatus
 from events_app.registration.service import find_registration_by_token
-from events_app.web import render
+from events_app.web import read_form, render
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -54,7 +56,22 @@ async def ticket_pdf(request: Request) -> Response:
                     headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+async def new_ticket_submit(request: Request) -> Response:
+    """Organiser, registrations table: replace a person's ticket (the manage page shows the new one)."""
+    require_organiser(request)
+    form = await read_form(request)
+    slug = request.path_params["slug"]
+    raw = request.path_params["id"]
+    registration_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else 0
+    registration = await reissue_event_ticket(slug=slug, registration_id=registration_id)
+    query = list_query(form).query_string(done="ticket-reissued")
+    return RedirectResponse(
+        f"/organiser/events/{slug}/registrations?{query}#registration-{registration.id}", status_code=303)
+
+
 routes = [
     Route("/manage/{token}/ticket", ticket_page, name="ticket"),
     Route("/manage/{token}/ticket.pdf", ticket_pdf, name="ticket_pdf"),
+    Route("/organiser/events/{slug}/registrations/{id}/new-ticket", new_ticket_submit, methods=["POST"],
+          name="ticket_reissue"),
 ]

@@ -18,7 +18,7 @@ import secrets
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from events_app.errors import Conflict
+from events_app.errors import Conflict, NotFound
 from events_app.events.models import Event
 from events_app.registration.models import Registration, RegistrationStatus
 
@@ -86,6 +86,15 @@ async def reissue_ticket(registration: Registration) -> Registration:
     registration.ticket_secret = new_secret()
     await Registration.filter(id=registration.id).update(ticket_secret=registration.ticket_secret)
     return registration
+
+
+async def reissue_event_ticket(*, slug: str, registration_id: int) -> Registration:
+    """Organiser: a new ticket for one registration of the event (lost or shared); the old code dies."""
+    registration = await Registration.filter(id=registration_id, event__slug=slug).first() \
+        if 0 < registration_id <= 2**31 - 1 else None
+    if registration is None:
+        raise NotFound("No such registration at this event.")
+    return await reissue_ticket(registration)
 
 
 async def find_by_code(code: str) -> Registration | None:

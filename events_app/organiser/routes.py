@@ -40,6 +40,7 @@ NOTICES = {
     "cancelled": "The registration is cancelled. If someone was waiting, they now have the place and have been emailed.",
     "capacity": "The capacity is saved. Anyone it made room for has moved off the waiting list and been emailed.",
     "feed-revoked": "The person's old calendar feed link no longer works. Their manage page shows the new one.",
+    "ticket-reissued": "The person's old ticket no longer works. Their manage page shows the new one.",
 }
 
 

@@ -54,3 +54,26 @@ async def test_no_ticket_on_the_waiting_list_or_after_cancelling(client, make_ev
 @pytest.mark.parametrize("path", ["/manage/{t}/ticket", "/manage/{t}/ticket.pdf"])
 async def test_bogus_tokens(client, path) -> None:
     assert (await client.get(path.format(t="x" * 300))).status_code == 404
+
+
+async def test_organiser_gives_a_new_ticket_and_the_old_one_dies(client, make_event, register, login) -> None:
+    from events_app.badges.tickets import ensure_ticket
+    from events_app.checkin.service import TicketNotValid, check_in_code
+    from tests.conftest import csrf_of
+
+    event = await make_event()
+    outcome = await register(event)
+    old = (await ensure_ticket(await Registration.get(id=outcome.registration.id))).ticket_secret
+    await login(client)
+    path = f"/organiser/events/{event.slug}/registrations"
+    response = await client.post(f"{path}/{outcome.registration.id}/new-ticket",
+                                 data={"csrf_token": await csrf_of(client, path)})
+    assert response.status_code == 303 and "done=ticket-reissued" in response.headers["location"]
+    new = (await Registration.get(id=outcome.registration.id)).ticket_secret
+    assert new and new != old
+    with pytest.raises(TicketNotValid):
+        await check_in_code(event=event, code=f"EA1-{old}", desk="A", user=None)
+    assert (await check_in_code(event=event, code=f"EA1-{new}", desk="A", user=None)).status == "checked_in"
+    assert new in "".join((await client.get(f"/manage/{outcome.manage_token}/ticket")).text.split())
+    assert (await client.post(f"{path}/999999/new-ticket", data={"csrf_token": await csrf_of(client, path)})
+            ).status_code == 404
