@@ -81,8 +81,8 @@ async def undo(request: Request) -> Response:
 
 
 async def stats(request: Request) -> Response:
-    await require_api_checkin(request)
-    event = await get_event(slug=path_slug(request))
+    user = await require_api_checkin(request)
+    event = await get_event(slug=path_slug(request), public=not user.can_organise)  # drafts: organisers only
     counts = await checkin_counts(event=event)
     return JSONResponse(CheckInStatsOut(
         event=event.slug, checked_in=counts.checked_in, expected=counts.expected, percent=counts.percent,

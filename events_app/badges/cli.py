@@ -16,7 +16,6 @@ The PDF goes to a temporary file beside FILE and is renamed over it only when co
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 from datetime import date
 from typing import TextIO
@@ -24,6 +23,7 @@ from typing import TextIO
 from events_app import db
 from events_app.badges.layouts import LAYOUTS
 from events_app.badges.service import get_badge_settings, mark_printed, render_badges, select_badges
+from events_app.badges.service import parse_since as parse_since_day
 from events_app.errors import ServiceError
 from events_app.events.models import Event
 from events_app.registration.models import BadgeRole
@@ -42,18 +42,15 @@ from events_app.twinning.cli_match import (
 PROG = "events-app badges"
 PROGRESS_THRESHOLD = 200
 EXIT_OK, EXIT_NOTHING, EXIT_BAD_INPUT = 0, 1, 2
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_since(value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        if not _DATE.fullmatch(value):
-            raise ValueError
-        return date.fromisoformat(value)
+        return parse_since_day(value)
     except ValueError:
-        raise CommandError("--since", f"{value!r} is not a date: use YYYY-MM-DD") from None
+        raise CommandError("--since", f"{value!r} is not a date from 2000 to 2199: use YYYY-MM-DD") from None
 
 
 def check_arguments(*, output: str | None, layout: str, role: str | None) -> None:

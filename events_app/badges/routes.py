@@ -9,7 +9,6 @@ Without JavaScript the job page has a Refresh link instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -32,7 +31,7 @@ from events_app.badges.jobs import (
     start_badge_job,
 )
 from events_app.badges.models import BadgeJob, BadgeJobStatus, BadgeSettings
-from events_app.badges.service import get_badge_settings
+from events_app.badges.service import get_badge_settings, parse_since
 from events_app.badges.settings_service import (
     MAX_LOGO_BYTES,
     ROLE_LABELS,
@@ -53,7 +52,6 @@ from events_app.registration.models import BadgeRole
 from events_app.web import is_htmx, read_form, render
 
 MAX_SETTINGS_BODY = MAX_LOGO_BYTES * 4  # above this the upload is refused unread (413)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOTICES = {
     "role": "The badge role is saved.",
     "settings": "The badge settings are saved.",
@@ -77,7 +75,7 @@ def _text(values: Mapping[str, Any], name: str, limit: int) -> str:
 
 
 def _id_or_404(value: str, message: str) -> int:
-    if not value.isascii() or not value.isdigit() or not 0 < int(value[:12]) <= MAX_ID:
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or not 0 < int(value) <= MAX_ID:
         raise NotFound(message)
     return int(value)
 
@@ -98,9 +96,7 @@ def _read_filters(values: Mapping[str, Any]) -> tuple[BadgeFilters, dict[str, An
     since: date | None = None
     if since_raw:
         try:
-            if not _DATE.fullmatch(since_raw):
-                raise ValueError(since_raw)
-            since = date.fromisoformat(since_raw)
+            since = parse_since(since_raw)
         except ValueError:
             errors["since"] = "Give a date as YYYY-MM-DD, for example 2027-05-03."
     filters = BadgeFilters(role=BadgeRole(role) if role in ROLES else None, not_printed=not_printed,

@@ -8,6 +8,7 @@ no database and can run in a worker thread (it is CPU-bound: call it through
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
@@ -61,6 +62,16 @@ async def _confirmed_sessions(event: Event, ids: set[int]) -> dict[int, list[Ses
     for lines in found.values():
         lines.sort(key=lambda line: (line.starts_at, line.title))
     return found
+
+
+def parse_since(text: str) -> date:
+    """A "registered since" day: YYYY-MM-DD with a year from 2000 to 2199 (``ValueError`` otherwise)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(text)
+    day = date.fromisoformat(text)
+    if not 2000 <= day.year <= 2199:
+        raise ValueError(text)
+    return day
 
 
 async def select_badges(event: Event, *, role: BadgeRole | str | None = None, not_printed: bool = False,

@@ -91,6 +91,23 @@ def check_logo(data: bytes) -> str:
     return media_type
 
 
+LOGO_KEEP_SIDE = 1000  # pixels: plenty for a 30 mm header at 600 dpi
+
+
+def shrink_logo(data: bytes, media_type: str) -> tuple[bytes, str]:
+    """A checked logo scaled down to at most LOGO_KEEP_SIDE pixels a side (re-encoded as PNG), so
+    that every ticket and badge embedding it stays small and quick; smaller logos are kept as sent."""
+    from PIL import Image
+
+    with Image.open(BytesIO(data)) as image:
+        if max(image.size) <= LOGO_KEEP_SIDE:
+            return data, media_type
+        image.thumbnail((LOGO_KEEP_SIDE, LOGO_KEEP_SIDE))
+        out = BytesIO()
+        image.save(out, format="PNG", optimize=True)
+    return out.getvalue(), "image/png"
+
+
 @dataclass(frozen=True, slots=True)
 class BadgeSettingsInput:
     """The settings form as submitted (strings and flags), before validation."""
@@ -143,7 +160,8 @@ async def save_badge_settings(event: Event, *, data: BadgeSettingsInput) -> Badg
     """Validate everything, then create or update the event's badge settings in one go."""
     values, media_type = _validated(data)
     if data.logo is not None and media_type is not None:
-        values.update(logo=data.logo, logo_type=media_type)
+        logo, media_type = shrink_logo(data.logo, media_type)
+        values.update(logo=logo, logo_type=media_type)
     elif data.remove_logo:
         values.update(logo=None, logo_type="")
     async with in_transaction() as conn:

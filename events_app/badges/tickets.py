@@ -71,7 +71,7 @@ async def ensure_ticket(registration: Registration, conn: BaseDBAsyncClient | No
 async def ensure_event_tickets(event: Event) -> int:
     """Give every confirmed registration of the event a secret; return how many were new."""
     missing = await Registration.filter(event_id=event.id, status=RegistrationStatus.CONFIRMED,
-                                        ticket_secret__isnull=True).values_list("id", flat=True)
+                                        ticket_secret__isnull=True).order_by("id").values_list("id", flat=True)
     async with in_transaction() as conn:
         for registration_id in missing:
             await Registration.filter(id=registration_id, ticket_secret__isnull=True).using_db(conn).update(
@@ -83,8 +83,9 @@ async def reissue_ticket(registration: Registration) -> Registration:
     """Replace the secret (a lost or shared ticket): the old code reads as not valid from now on."""
     if registration.status != RegistrationStatus.CONFIRMED:
         raise Conflict("Only a confirmed registration has a ticket.")
-    registration.ticket_secret = new_secret()
-    await Registration.filter(id=registration.id).update(ticket_secret=registration.ticket_secret)
+    registration.ticket_secret, registration.badge_printed_at = new_secret(), None  # the printed badge is dead
+    await Registration.filter(id=registration.id).update(ticket_secret=registration.ticket_secret,
+                                                         badge_printed_at=None)
     return registration
 
 

@@ -43,6 +43,7 @@ from events_app.events.models import Event
 from events_app.registration.models import Registration, RegistrationStatus
 from events_app.validation import parse, parse_json
 
+PAST_LIMIT = timedelta(days=366)  # a scan from 2001 is a laptop whose clock was never set
 FUTURE_SLACK = timedelta(minutes=5)  # a laptop's clock a little ahead is fine; hours ahead is not
 CHUNK = 500  # ids per IN (...) query
 MAX_FIELD_MESSAGES = 50
@@ -95,6 +96,9 @@ def _validate(event: Event, data: OfflineScansInput, now: datetime) -> list[Offl
     for index, scan in enumerate(data.scans):
         if scan.scanned_at > now + FUTURE_SLACK:
             problems.setdefault(f"scans.{index}.scanned_at", "Lies in the future: check the laptop's clock.")
+        elif scan.scanned_at < event.starts_at - PAST_LIMIT:
+            problems.setdefault(f"scans.{index}.scanned_at",
+                                "Lies more than a year before the event: check the laptop's clock.")
         seen = first.setdefault(scan.nonce, scan)
         if seen is not scan and seen != scan:
             problems.setdefault(f"scans.{index}.nonce", "Another scan in this file has the same nonce.")

@@ -11,7 +11,7 @@ insert wins.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
@@ -22,7 +22,7 @@ from events_app.badges.tickets import find_by_code, normalise_code
 from events_app.checkin.models import CheckIn, CheckInAction, CheckInLog, CheckInSource
 from events_app.clock import utcnow
 from events_app.errors import Conflict, NotFound, ServiceError
-from events_app.events.models import Event
+from events_app.events.models import Event, EventStatus
 from events_app.registration.models import Registration, RegistrationStatus
 
 
@@ -79,7 +79,10 @@ def _check_registration(event: Event, registration: Registration | None) -> Serv
     if registration is None:
         return TicketNotValid("This code is not a valid ticket.")
     if registration.event_id != event.id:  # type: ignore[attr-defined]
-        return WrongEvent(f"This ticket is for another event: {registration.event.title}.")
+        other = registration.event
+        if other.status == EventStatus.DRAFT:  # a draft's title is not for the door team
+            return WrongEvent("This ticket is for another event.")
+        return WrongEvent(f"This ticket is for another event: {other.title}.")
     if registration.status == RegistrationStatus.CANCELLED:
         return TicketCancelled(f"{registration.name}'s registration was cancelled.")
     if registration.status != RegistrationStatus.CONFIRMED:
@@ -87,31 +90,44 @@ def _check_registration(event: Event, registration: Registration | None) -> Serv
     return None
 
 
+async def _insert(event: Event, registration: Registration, *, desk: str, source: CheckInSource,
+                  user: User | None, now: datetime, nonce: str | None) -> CheckIn:
+    if nonce is None:  # the common case, two statements: the check-in row decides, the log follows
+        row = await CheckIn.create(event_id=event.id, registration_id=registration.id, checked_in_at=now,
+                                   desk=desk, source=source, user=user)
+        await _log(event, registration, CheckInAction.CHECKED_IN, desk=desk, source=source, user=user, now=now)
+        return row
+    async with in_transaction() as conn:  # an offline scan: its nonce and the check-in count together
+        row = await CheckIn.create(event_id=event.id, registration_id=registration.id, checked_in_at=now,
+                                   desk=desk, source=source, user=user, using_db=conn)
+        await CheckInLog.create(event_id=event.id, registration_id=registration.id,
+                                action=CheckInAction.CHECKED_IN, desk=desk, source=source, user=user,
+                                nonce=nonce, at=now, using_db=conn)
+    return row
+
+
 async def admit(*, event: Event, registration: Registration, desk: str, source: CheckInSource,
                 user: User | None, now: datetime | None = None, nonce: str | None = None) -> CheckInResult:
-    """Check a confirmed registration in, or report the existing check-in (idempotent)."""
+    """Check a confirmed registration in, or report the existing check-in (idempotent).
+
+    The insert that loses a race reads the winner's row; when that row is gone again (an
+    organiser's undo in between), the insert is simply tried again.
+    """
     now = now or utcnow()
     desk = _desk(desk)
-    try:
-        if nonce is None:  # the common case, two statements: the check-in row decides, the log follows
-            row = await CheckIn.create(event_id=event.id, registration_id=registration.id, checked_in_at=now,
-                                       desk=desk, source=source, user=user)
-            await _log(event, registration, CheckInAction.CHECKED_IN, desk=desk, source=source, user=user, now=now)
+    for _ in range(3):
+        try:
+            row = await _insert(event, registration, desk=desk, source=source, user=user, now=now, nonce=nonce)
             return CheckInResult("checked_in", registration, row)
-        async with in_transaction() as conn:  # an offline scan: its nonce and the check-in count together
-            row = await CheckIn.create(event_id=event.id, registration_id=registration.id, checked_in_at=now,
-                                       desk=desk, source=source, user=user, using_db=conn)
-            await CheckInLog.create(event_id=event.id, registration_id=registration.id,
-                                    action=CheckInAction.CHECKED_IN, desk=desk, source=source, user=user,
-                                    nonce=nonce, at=now, using_db=conn)
-        return CheckInResult("checked_in", registration, row)
-    except IntegrityError:
-        existing = await CheckIn.filter(registration_id=registration.id).first()
-        if existing is None:  # the nonce was the duplicate (an offline scan uploaded twice)
-            raise
-        await _log(event, registration, CheckInAction.ALREADY, desk=desk, source=source, user=user, now=now,
-                   nonce=nonce)
-        return CheckInResult("already_checked_in", registration, existing)
+        except IntegrityError:
+            existing = await CheckIn.filter(registration_id=registration.id).first()
+            if existing is not None:
+                await _log(event, registration, CheckInAction.ALREADY, desk=desk, source=source, user=user,
+                           now=now, nonce=nonce)
+                return CheckInResult("already_checked_in", registration, existing)
+            if nonce is not None and await CheckInLog.filter(nonce=nonce).exists():
+                raise  # the nonce was the duplicate (an offline scan uploaded twice)
+    raise Conflict("This ticket is being checked in and undone at the same time: scan it again.")
 
 
 async def check_in_code(*, event: Event, code: str, desk: str, user: User | None,
@@ -175,17 +191,23 @@ class Counts:
 async def checkin_counts(*, event: Event, now: datetime | None = None, hours: int = 12) -> Counts:
     """Checked in / expected (confirmed), and check-ins per hour for the last ``hours`` hours."""
     now = now or utcnow()
-    checked_in = await CheckIn.filter(event_id=event.id).count()
+    checked_in = await CheckIn.filter(event_id=event.id, registration__status=RegistrationStatus.CONFIRMED).count()
     expected = await Registration.filter(event_id=event.id, status=RegistrationStatus.CONFIRMED).count()
     zone = ZoneInfo(event.timezone)
-    end = now.astimezone(zone).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    start = end - timedelta(hours=hours)
-    stamps = await CheckIn.filter(event_id=event.id, checked_in_at__gte=start).values_list("checked_in_at", flat=True)
-    buckets = {(start + timedelta(hours=h)).strftime("%H:00"): 0 for h in range(hours)}
+    # whole hours stepped in UTC (a DST night has 23 or 25 of them), each labelled in the event's zone
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    starts = [end - timedelta(hours=hours - h) for h in range(hours)]
+    stamps = await CheckIn.filter(event_id=event.id, checked_in_at__gte=starts[0]).values_list(
+        "checked_in_at", flat=True)
+    counts = [0] * hours
     for stamp in stamps:
-        key = stamp.astimezone(zone).strftime("%H:00")
-        if key in buckets:
-            buckets[key] += 1
+        index = int((stamp.astimezone(UTC) - starts[0]).total_seconds() // 3600)
+        if 0 <= index < hours:
+            counts[index] += 1
+    buckets = {}
+    for start, count in zip(starts, counts, strict=True):
+        label = start.astimezone(zone).strftime("%H:%M")  # "02:00" twice in autumn: the second is "02:00 (2)"
+        buckets[label if label not in buckets else f"{label} (2)"] = count
     return Counts(checked_in, expected, list(buckets.items()))
 
 

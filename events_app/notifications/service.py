@@ -223,7 +223,12 @@ async def render_outbox_message(message: OutboxMessage, *, now: datetime | None 
         files = [{"method": "CANCEL", "filename": "invite.ics", "ics": ics}, *(f.as_json() for f in sessions.files)]
         message.payload = {**payload, "calendars": files}
     if message.kind in TICKET_KINDS and not event.is_online and registration.status == RegistrationStatus.CONFIRMED:
-        message.payload = {**(message.payload or payload), "attachments": [await ticket_attachment(registration)]}
+        try:
+            attachment = await ticket_attachment(registration)
+        except Exception:  # the email matters more than its attachment: the manage page has the ticket too
+            log.exception("ticket PDF for registration %s could not be rendered; sending without it", registration.id)
+        else:
+            message.payload = {**(message.payload or payload), "attachments": [attachment]}
     message.rendered_at = now
     await message.save(
         update_fields=["subject", "body_text", "body_html", "ics", "ics_method", "payload", "rendered_at"]

@@ -165,6 +165,7 @@ async def _registrations_page(
             "summary": view.summary,
             "page": view.page,
             "positions": view.positions,
+            "checkins": view.checkins,
             "query": query,
             "status_filters": STATUS_FILTERS,
             "list_url": _registrations_url(event.slug),

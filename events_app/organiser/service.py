@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from events_app.checkin.models import CheckIn
 from events_app.events.models import Event
 from events_app.events.service import EventSummary, get_event, summarise_event
 from events_app.organisations.models import ORGANISATION_KIND_LABELS
@@ -32,6 +33,7 @@ class RegistrationsView:
     summary: EventSummary
     page: RegistrationPage
     positions: dict[int, int]
+    checkins: dict[int, CheckIn]  # registration id -> its check-in (people on this page)
 
     @property
     def event(self) -> Event:
@@ -47,7 +49,14 @@ async def view_registrations(
         summary=await summarise_event(event),
         page=found,
         positions=await waitlist_positions(event_id=event.id),
+        checkins=await _checkins([r.id for r in found.items]),
     )
+
+
+async def _checkins(registration_ids: list[int] | None = None, *, event_id: int | None = None) -> dict[int, CheckIn]:
+    query = CheckIn.filter(event_id=event_id) if event_id is not None else CheckIn.filter(
+        registration_id__in=registration_ids or [])
+    return {c.registration_id: c for c in await query}  # type: ignore[attr-defined]
 
 
 def neutralise(value: object) -> object:
@@ -77,6 +86,9 @@ def csv_header(event: Event) -> list[str]:
         f"Registered at ({event.timezone})",
         "Consent version",
         f"Consent at ({event.timezone})",
+        "Badge role",
+        f"Checked in at ({event.timezone})",
+        "Check-in desk",
     ]
 
 
@@ -85,6 +97,7 @@ def registrations_csv(
     event: Event,
     registrations: Iterable[Registration],
     positions: Mapping[int, int],
+    checkins: Mapping[int, CheckIn] | None = None,
     delimiter: str = ",",
 ) -> bytes:
     """Every registration as CSV for Excel: UTF-8 with BOM, CRLF rows, formulas neutralised.
@@ -94,8 +107,10 @@ def registrations_csv(
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, dialect="excel", delimiter=delimiter)
     writer.writerow(csv_header(event))
+    checkins = checkins or {}
     for r in registrations:
         organisation = r.organisation
+        checkin = checkins.get(r.id)
         row: list[object] = [
             r.id,
             r.status.value,
@@ -109,6 +124,9 @@ def registrations_csv(
             _local(r.created_at, event.timezone),
             r.consent_version,
             _local(r.consent_at, event.timezone),
+            r.badge_role.value if hasattr(r.badge_role, "value") else str(r.badge_role),
+            _local(checkin.checked_in_at, event.timezone) if checkin else "",
+            checkin.desk if checkin else "",
         ]
         writer.writerow([neutralise(cell) for cell in row])
     return buffer.getvalue().encode("utf-8-sig")
@@ -130,6 +148,7 @@ async def export_registrations(*, slug: str, delimiter: str = ",") -> CsvExport:
     registrations = await list_all_registrations(event=event)
     positions = await waitlist_positions(event_id=event.id)
     content = registrations_csv(
-        event=event, registrations=registrations, positions=positions, delimiter=delimiter
+        event=event, registrations=registrations, positions=positions,
+        checkins=await _checkins(event_id=event.id), delimiter=delimiter,
     )
     return CsvExport(filename=f"{event.slug}-registrations.csv", content=content)

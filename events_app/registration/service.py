@@ -21,6 +21,7 @@ from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from events_app.agenda.picks import release_picks_of
+from events_app.checkin.models import CheckIn
 from events_app.clock import utcnow
 from events_app.errors import Conflict, NotFound, RegistrationClosed
 from events_app.events.models import Event, EventStatus
@@ -184,6 +185,8 @@ async def _take_seat_or_queue(
                 return registration, event, None, None
             registration.ical_sequence += 1
             registration.ticket_secret = None  # re-issued: the old ticket stays dead, a new one is made on use
+            registration.badge_printed_at = None
+            await CheckIn.filter(registration_id=registration.id).using_db(conn).delete()  # a fresh start
         else:
             registration = Registration(uid=uuid.uuid4(), event=event, email_key=email_key, ical_sequence=0)
         has_seat = await _confirmed_count(event.id, conn) < event.capacity

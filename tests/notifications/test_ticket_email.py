@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from events_app.badges import service as badge_service
 from events_app.notifications.service import deliver_due_messages
 from events_app.registration.models import Registration
 from events_app.registration.service import cancel_registration
@@ -38,3 +39,15 @@ async def test_online_events_send_no_ticket(make_event, register, smtp: SmtpCapt
     await deliver_due_messages(mailer=smtp.mailer())
     [confirmation] = smtp.to("online@example.org")
     assert "ticket.pdf" not in _attachments(confirmation)
+
+
+async def test_the_confirmation_goes_out_when_the_ticket_cannot_be_drawn(make_event, register, smtp: SmtpCapture, monkeypatch) -> None:
+    async def broken(registration):
+        raise RuntimeError("font missing")
+
+    monkeypatch.setattr(badge_service, "render_ticket", broken)
+    event = await make_event()
+    await register(event, email="still@example.org")
+    assert await deliver_due_messages(mailer=smtp.mailer()) == 1
+    [message] = smtp.to("still@example.org")
+    assert "ticket.pdf" not in {p.get_filename() for p in message.iter_attachments()}

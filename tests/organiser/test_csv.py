@@ -25,6 +25,9 @@ HEADER = [
     "Registered at (Europe/Warsaw)",
     "Consent version",
     "Consent at (Europe/Warsaw)",
+    "Badge role",
+    "Checked in at (Europe/Warsaw)",
+    "Check-in desk",
 ]
 
 
@@ -61,7 +64,14 @@ async def test_csv_has_bom_header_and_one_row_per_registration(organiser, make_e
     other = await make_event()
     await register(other, name="Not in this event")
 
+    from events_app.checkin.models import CheckInSource
+    from events_app.checkin.service import admit
+
+    zofia_row = await Registration.get(id=second.registration.id)
+    checked = await admit(event=event, registration=zofia_row, desk="Hall B", source=CheckInSource.SEARCH, user=None)
     client = await organiser()
+    page = await client.get(f"/organiser/events/{event.slug}/registrations")
+    assert "(Hall B)" in page.text
     response = await client.get(f"/organiser/events/{event.slug}/registrations.csv")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
@@ -104,7 +114,10 @@ async def test_csv_has_bom_header_and_one_row_per_registration(organiser, make_e
     stored = await Registration.get(id=second.registration.id)
     warsaw = ZoneInfo("Europe/Warsaw")
     assert zofia[9] == stored.created_at.astimezone(warsaw).strftime("%Y-%m-%d %H:%M")
-    assert zofia[10:] == ["test-1", stored.consent_at.astimezone(warsaw).strftime("%Y-%m-%d %H:%M")]
+    assert zofia[10:] == ["test-1", stored.consent_at.astimezone(warsaw).strftime("%Y-%m-%d %H:%M"),
+                          "participant", checked.checkin.checked_in_at.astimezone(warsaw).strftime("%Y-%m-%d %H:%M"),
+                          "Hall B"]
+    assert by_name["Ana Pérez"][12:] == ["participant", "", ""]
     assert waiting.registration.id in {int(row[0]) for row in table[1:]}
 
 
