@@ -116,7 +116,8 @@ def request_values(request: TwinningRequest, contact: AuthorityContact) -> dict[
             "offers": {slug: str(level) for slug, level in request.offers.items()},
             "seeks": list(request.seeks), "interest_groups": list(request.interest_groups),
             "capacity": str(request.capacity), "motivation": request.motivation,
-            "consent_share": contact.consent_share}
+            # before confirmation the person's answer waits on the request (see requests._pending)
+            "consent_share": (request.pending or {}).get("consent_share", contact.consent_share)}
 
 
 def request_form_values(form: FormData, *, identity: bool) -> dict[str, Any]:

@@ -241,11 +241,14 @@ async def update_request(*, token: str, data: RequestEdit, now: datetime | None 
     _check_role(round_, data.role, data.capacity)
     await _check_profile(data)
     async with in_transaction() as conn:
+        # saving from the link proves the address like confirming does: what the submission said
+        # about the person counts now, then this edit's own answers
+        await _apply(request, request.pending, now, conn)
         await TwinningRequest.filter(id=request.id).using_db(conn).update(
             **_request_values(data), updated_at=now,
             status=RequestStatus.CONFIRMED, confirmed_at=request.confirmed_at or now)
         await _save_profile(request.organisation, data, conn)
-        contact = request.contact
+        contact = await AuthorityContact.get(id=request.contact_id).using_db(conn)  # type: ignore[attr-defined]
         if contact.consent_share != data.consent_share:
             await AuthorityContact.filter(id=contact.id).using_db(conn).update(
                 consent_share=data.consent_share, consented_at=now if data.consent_share else None)

@@ -491,3 +491,19 @@ async def test_pages_keep_to_the_csp_and_work_without_javascript(client, make_ro
     page = (await client.get(f"/twinning/requests/{token_a}")).text
     assert "<details" in page  # the decline reason opens without script
     assert (await client.get("/twinning")).headers["referrer-policy"] == "same-origin"  # public pages as before
+
+
+async def test_saving_before_confirming_keeps_the_consent_given(client, make_round: RoundFactory) -> None:
+    round_ = await make_round("peer")
+    await submit(client, round_, 2)  # consent ticked on the form
+    token = await token_for("contact2@authority2.example", "twinning_confirm")
+    page = await client.get(f"/twinning/requests/{token}")
+    assert 'name="consent_share" value="yes" checked' in page.text  # the edit form starts from what was sent
+    data = form_of(2, mode="peer")
+    data.pop("organisation", None)
+    response = await post(client, f"/twinning/requests/{token}/edit", {**data, "consent_share": "yes"})
+    assert response.status_code == 303, response.text[:300]
+    contact = await AuthorityContact.get(email="contact2@authority2.example")
+    request = await TwinningRequest.get(contact_id=contact.id)
+    assert request.status == RequestStatus.CONFIRMED and request.pending is None
+    assert contact.consent_share is True and contact.consented_at is not None
