@@ -79,13 +79,14 @@ async def ensure_event_tickets(event: Event) -> int:
     return len(missing)
 
 
-async def reissue_ticket(registration: Registration) -> Registration:
+async def reissue_ticket(registration: Registration, conn: BaseDBAsyncClient | None = None) -> Registration:
     """Replace the secret (a lost or shared ticket): the old code reads as not valid from now on."""
     if registration.status != RegistrationStatus.CONFIRMED:
         raise Conflict("Only a confirmed registration has a ticket.")
     registration.ticket_secret, registration.badge_printed_at = new_secret(), None  # the printed badge is dead
-    await Registration.filter(id=registration.id).update(ticket_secret=registration.ticket_secret,
-                                                         badge_printed_at=None)
+    query = Registration.filter(id=registration.id)
+    await (query.using_db(conn) if conn else query).update(ticket_secret=registration.ticket_secret,
+                                                           badge_printed_at=None)
     return registration
 
 
@@ -95,7 +96,20 @@ async def reissue_event_ticket(*, slug: str, registration_id: int) -> Registrati
         if 0 < registration_id <= 2**31 - 1 else None
     if registration is None:
         raise NotFound("No such registration at this event.")
-    return await reissue_ticket(registration)
+    from events_app.notifications.service import (  # (it imports this feature)
+        EmailKind,
+        queue_registration_email,
+    )
+    from events_app.registration.service import manage_url, new_manage_link
+
+    async with in_transaction() as conn:
+        registration = await reissue_ticket(registration, conn=conn)
+        await registration.fetch_related("event", "organisation", using_db=conn)
+        await queue_registration_email(
+            kind=EmailKind.NEW_TICKET, registration=registration, event=registration.event,
+            organisation=registration.organisation, with_invite=False, conn=conn,
+            manage_url=manage_url(await new_manage_link(registration, conn)))
+    return registration
 
 
 async def find_by_code(code: str) -> Registration | None:

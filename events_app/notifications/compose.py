@@ -19,6 +19,7 @@ SUBJECTS = {
     "event_update": "Updated: {title}",
     "event_cancelled": "Cancelled: {title}",
     "manage_link": "Your link to manage your registration for {title}",
+    "new_ticket": "Your new ticket for {title}",
 }
 
 

@@ -57,6 +57,7 @@ class EmailKind(StrEnum):
     EVENT_UPDATE = "event_update"
     EVENT_CANCELLED = "event_cancelled"
     MANAGE_LINK = "manage_link"
+    NEW_TICKET = "new_ticket"  # an organiser replaced the ticket (lost or shared)
     # Agenda (see agenda_emails.py): invites per session, several sessions in one email.
     SESSION_PICKS = "session_picks"
     SESSION_PROMOTION = "session_promotion"
@@ -75,7 +76,7 @@ _INVITE_METHOD = {
 
 
 # In-person events: these emails carry the PDF ticket (rendered once, with the rest of the email).
-TICKET_KINDS = {EmailKind.CONFIRMATION, EmailKind.PROMOTION}
+TICKET_KINDS = {EmailKind.CONFIRMATION, EmailKind.PROMOTION, EmailKind.NEW_TICKET}
 
 
 async def ticket_attachment(registration: Registration) -> dict[str, str]:

@@ -51,3 +51,18 @@ async def test_the_confirmation_goes_out_when_the_ticket_cannot_be_drawn(make_ev
     assert await deliver_due_messages(mailer=smtp.mailer()) == 1
     [message] = smtp.to("still@example.org")
     assert "ticket.pdf" not in {p.get_filename() for p in message.iter_attachments()}
+
+
+async def test_a_new_ticket_is_emailed_with_the_new_code(make_event, register, smtp: SmtpCapture) -> None:
+    from events_app.badges.tickets import reissue_event_ticket
+
+    event = await make_event()
+    outcome = await register(event, email="lost@example.org")
+    await deliver_due_messages(mailer=smtp.mailer())
+    smtp.received.clear()
+    registration = await reissue_event_ticket(slug=event.slug, registration_id=outcome.registration.id)
+    await deliver_due_messages(mailer=smtp.mailer())
+    [message] = smtp.to("lost@example.org")
+    assert str(message["Subject"]) == f"Your new ticket for {event.title}"
+    pdf = _attachments(message)["ticket.pdf"]
+    assert qr_codes(pdf) == [f"EA1-{registration.ticket_secret}"]

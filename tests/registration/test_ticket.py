@@ -71,6 +71,10 @@ async def test_organiser_gives_a_new_ticket_and_the_old_one_dies(client, make_ev
     assert response.status_code == 303 and "done=ticket-reissued" in response.headers["location"]
     new = (await Registration.get(id=outcome.registration.id)).ticket_secret
     assert new and new != old
+    from events_app.notifications.models import OutboxMessage
+
+    [mail] = await OutboxMessage.filter(kind="new_ticket")
+    assert mail.to_email == outcome.registration.email
     with pytest.raises(TicketNotValid):
         await check_in_code(event=event, code=f"EA1-{old}", desk="A", user=None)
     assert (await check_in_code(event=event, code=f"EA1-{new}", desk="A", user=None)).status == "checked_in"
