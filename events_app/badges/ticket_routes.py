@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from events_app.auth.access import require_organiser
+from events_app.badges.ticket_pdf import grouped
 from events_app.badges.tickets import ensure_ticket, reissue_event_ticket, ticket_code
 from events_app.errors import Conflict
 from events_app.organiser.forms import list_query
@@ -41,7 +42,7 @@ async def ticket_page(request: Request) -> Response:
     code = ticket_code(registration)
     return render(request, "registration/ticket.html", {
         "registration": registration, "event": registration.event, "token": token,
-        "code": code, "code_groups": " ".join(code[i:i + 4] for i in range(0, len(code), 4)),
+        "code": code, "code_groups": grouped(code),
         "qr": qr_svg(code),
     }, headers=PRIVATE)
 

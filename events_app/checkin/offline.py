@@ -78,7 +78,15 @@ async def offline_list(event: Event, *, now: datetime | None = None) -> dict[str
 
 
 def read_scans_file(raw: bytes) -> OfflineScansInput:
-    """A scans file's bytes, strictly validated (400 not JSON, 422 naming the field)."""
+    """A scans file's bytes, strictly validated (400 not JSON, 422 naming the field).
+
+    The likeliest mistake, uploading the downloaded list instead of the scans exported from the
+    offline page, gets a sentence of its own rather than a list of field errors.
+    """
+    if b'"' + LIST_FORMAT.encode() + b'"' in raw[:4096]:
+        raise Invalid("This is the check-in list, not a file of scans. Upload the file the offline page "
+                      "exported (its name starts with checkin-scans).",
+                      fields={"format": "the check-in list, not a scans file"})
     return parse_json(OfflineScansInput, raw)
 
 

@@ -188,7 +188,7 @@ UNPAIRED_REASONS = {
     "no feasible partner": "no other authority in this round could be paired with yours (for example because "
                            "none shares a working language with you, or they are past partners)",
     "capacity full": "the authorities that fit yours best had all their places taken",
-    "odd one out": "the number of requests was odd, and yours was the one left over",
+    "odd one out": "the number of requests was odd, so one authority could not have a partner this time",
     "lost to better pairs": "the authorities that could pair with yours fitted others better",
     "no capacity": "your request offers no places",
 }

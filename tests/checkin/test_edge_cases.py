@@ -100,3 +100,16 @@ async def test_hours_across_the_autumn_clock_change(make_event, ticketed: Ticket
     assert list(hours)[-1] == "06:00"  # 05:00-06:00 UTC is 06:00 CET
     spring = await checkin_counts(event=event, now=datetime(2026, 3, 29, 3, 30, tzinfo=UTC))
     assert "02:00" not in dict(spring.per_hour)  # that hour never happened in Brussels
+
+
+async def test_uploading_the_list_instead_of_the_scans_says_so(make_event, ticketed: Ticketed) -> None:
+    import json
+
+    from events_app.checkin.offline import offline_list, read_scans_file
+
+    event = await make_event()
+    await ticketed(event)
+    listing = json.dumps(await offline_list(event), default=str).encode()
+    with pytest.raises(Invalid) as info:
+        read_scans_file(listing)
+    assert "check-in list, not a file of scans" in info.value.message
