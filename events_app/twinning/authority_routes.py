@@ -15,6 +15,7 @@ from events_app.twinning.profiles import (
     update_profile,
     withdraw_contact_consent,
 )
+from events_app.twinning.public_forms import EU_LANGUAGES
 from events_app.twinning.schemas import ProfileInput, language_names
 from events_app.validation import country_names, parse
 from events_app.web import read_form, render
@@ -58,6 +59,7 @@ async def _authority_page(request: Request, organisation_id: int, *, values: dic
         "notice": NOTICES.get(request.query_params.get("done", ""), ""),
         "topics": await list_topics(active_only=False), "groups": await list_interest_groups(active_only=False),
         "languages": language_names(), "countries": country_names(), "maturity": MATURITY,
+        "eu_languages": EU_LANGUAGES,
     }, status_code=status_code)
 
 

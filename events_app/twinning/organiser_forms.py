@@ -9,7 +9,6 @@ Also the small pure helpers the pages show: ordinals, topic labels, run comparis
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -236,11 +235,11 @@ def compare_runs(a: MatchRun, b: MatchRun) -> RunComparison:
 BAR_WIDTH = 120  # px of the parts bar for a score of 1
 
 
-def readable_reasons(reasons: Iterable[str], ids: Iterable[int]) -> list[str]:
-    """The engine's reasons, less the sentences that name requests by their id: the page
-    shows those facts (topics, ranks, alternatives) with the authorities' names."""
-    patterns = [re.compile(rf"(?<![\w.]){i}(?!\w|\.\d)") for i in ids]
-    return [r for r in reasons if not any(p.search(r) for p in patterns)]
+def readable_reasons(reasons: Iterable[str], ids: Iterable[int] = ()) -> list[str]:
+    """The engine's reasons that the page's other columns do not already show with names:
+    the score's main parts, a pin, a cross-border pair (topics, groups, languages, ranks and
+    alternatives have columns of their own, with the catalogue's names)."""
+    return [r for r in reasons if r.startswith(("Score ", "Pinned ", "Cross-border"))]
 
 
 def part_segments(parts: Mapping[str, float]) -> list[dict[str, Any]]:
