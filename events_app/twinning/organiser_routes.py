@@ -195,8 +195,11 @@ async def _round_page(request: Request, round_id: int, *, notice: str = "", erro
     if visit is not None:
         twinning_id, values, errors = visit
         visit_forms[twinning_id] = {"values": values, "errors": errors, "open": True}
+    can_run = status in (RoundStatus.MATCHING, RoundStatus.SHORTLISTING, RoundStatus.PUBLISHED)
+    to_publish = (await preview_publish(round_id=round_id)).emails if runs and can_run else 0
     context = {
         "view": view, "round": round_, "status": status, "deadline": deadline_text(round_),
+        "to_publish": to_publish,
         "mode_labels": MODE_LABELS, "runs": runs, "latest": runs[0] if runs else None,
         "requests": requests, "topics": topics, "groups": groups, "maturity": MATURITY_LABELS,
         "has_rankings": any(r.ranking is not None for r in requests),
@@ -206,7 +209,7 @@ async def _round_page(request: Request, round_id: int, *, notice: str = "", erro
         "part_labels": PART_LABELS, "visit_forms": visit_forms, "visit_zones": visit_zones,
         "notice": notice, "error": error, "base": f"{BASE}/rounds/{round_.id}",
         "fragment": block is not None and is_htmx(request), "languages": language_names(),
-        "can_run": status in (RoundStatus.MATCHING, RoundStatus.SHORTLISTING, RoundStatus.PUBLISHED),
+        "can_run": can_run,
         "can_shortlist": status in (RoundStatus.MATCHING, RoundStatus.SHORTLISTING),
     }
     return render(request, "twinning/organiser_round.html", context, block=block, status_code=status_code,

@@ -130,7 +130,9 @@ async def test_the_organiser_closes_a_published_round(client, login, make_round:
     from tests.conftest import csrf_of
 
     path = f"/organiser/twinning/rounds/{round_.id}"
-    assert "Close the round" in (await client.get(path)).text
+    page = (await client.get(path)).text
+    assert "Close the round" in page
+    assert "Nothing new to publish" in page and f"{path}/publish\"" not in page
     response = await client.post(f"{path}/finish", data={"csrf_token": await csrf_of(client, path)})
     assert response.status_code == 303
     assert (await TwinningRound.get(id=round_.id)).status == RoundStatus.CLOSED
