@@ -25,6 +25,7 @@ from events_app.twinning.models import (
     TwinningStatus,
 )
 from events_app.twinning.picture import PAIR_STATUSES, Edge, Node
+from events_app.twinning.public_forms import read_visit
 from events_app.twinning.rounds import NETWORK_ZONE
 from events_app.twinning.runs import Proposals
 from events_app.twinning.schemas import CatalogueInput, RoundInput, StudyVisitInput
@@ -166,27 +167,8 @@ def visit_zones(current: str = "") -> tuple[str, ...]:
 
 
 def parse_visit_form(values: Mapping[str, str]) -> StudyVisitInput:
-    errors: dict[str, str] = {}
-    zone_name = values.get("timezone", "").strip()
-    european, others = time_zone_groups()
-    zone = ZoneInfo(zone_name) if zone_name in european or zone_name in others else ZoneInfo("UTC")
-    data: dict[str, Any] = {name: values.get(name, "") for name in ("title", "timezone", "venue_name",
-                                                                    "venue_address")}
-    for name in ("starts_at", "ends_at"):
-        raw = values.get(name, "").strip()
-        if not raw:
-            continue
-        try:
-            data[name] = _local_time(raw, zone)
-        except ValueError as exc:
-            errors[name] = str(exc)
-    try:
-        result = parse(StudyVisitInput, data)
-    except Invalid as exc:
-        raise Invalid(exc.message, fields={**exc.fields, **errors}) from None
-    if errors:
-        raise Invalid("Some fields need attention.", fields=errors)
-    return result
+    """The round page's study visit form: the same rules as the authorities' own (Invalid by field)."""
+    return read_visit(values)
 
 
 # --- small view helpers ------------------------------------------------------------------

@@ -265,8 +265,11 @@ def visit_form_values(form: FormData) -> dict[str, str]:
     return {name: _text(form, name) for name in VISIT_FIELDS}
 
 
-def parse_visit(values: Mapping[str, str], twinning_id: int) -> StudyVisitInput:
-    """Validate a study visit form (local times read in its zone); errors keyed ``visit-<id>-<field>``."""
+def read_visit(values: Mapping[str, str]) -> StudyVisitInput:
+    """Validate a study visit form (local times read in its zone); ``Invalid`` keyed by field name.
+
+    Shared by the authorities' page and the organiser's round page.
+    """
     errors: dict[str, str] = {}
     zone_name = values.get("timezone", "").strip()
     zone = ZoneInfo(zone_name) if zone_name in visit_zones() else ZoneInfo("UTC")
@@ -289,8 +292,16 @@ def parse_visit(values: Mapping[str, str], twinning_id: int) -> StudyVisitInput:
         for name, message in exc.fields.items():
             errors.setdefault(name.split(".")[0], message)
     if errors:
-        raise Invalid("Some fields need attention.", fields=visit_errors(errors, twinning_id))
+        raise Invalid("Some fields need attention.", fields=errors)
     return result
+
+
+def parse_visit(values: Mapping[str, str], twinning_id: int) -> StudyVisitInput:
+    """:func:`read_visit` with errors keyed ``visit-<id>-<field>`` (a page with several visit forms)."""
+    try:
+        return read_visit(values)
+    except Invalid as exc:
+        raise Invalid(exc.message, fields=visit_errors(exc.fields, twinning_id)) from None
 
 
 def visit_errors(fields: Mapping[str, str], twinning_id: int) -> dict[str, str]:
