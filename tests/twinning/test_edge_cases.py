@@ -138,3 +138,29 @@ async def test_the_organiser_closes_a_published_round(client, login, make_round:
     assert (await TwinningRound.get(id=round_.id)).status == RoundStatus.CLOSED
     with pytest.raises(Conflict):
         await run_matching(round_id=round_.id, data=MatchInput(), actor=None)
+
+
+async def test_past_partners_of_an_earlier_round_are_not_paired_again(make_round: RoundFactory) -> None:
+    from events_app.twinning.runs import build_document
+
+    first = await _round_with(make_round, 2)
+    await run_matching(round_id=first.id, data=MatchInput(), actor=None)
+    [t] = (await publish_run(round_id=first.id)).twinnings
+    for request_id in (t.a_id, t.b_id):
+        contact = (await TwinningRequest.get(id=request_id).prefetch_related("contact")).contact
+        await answer_twinning(token=await token_for(contact.email, "twinning_intro"), twinning_id=t.id, accept=True)
+    pair_orgs = {r.organisation_id for r in await TwinningRequest.filter(id__in=[t.a_id, t.b_id])}
+
+    second = await make_round("peer", title="Twinning 2028")
+    for i in range(4):  # the same two authorities (0 and 1) and two new ones
+        await submit_request(round_id=second.id, data=request_data(i))
+        await confirm_request(token=await token_for(f"contact{i}@authority{i}.example", "twinning_confirm"))
+    second = await closed(second)
+    requests = {r.organisation_id: r.id for r in await TwinningRequest.filter(round_id=second.id)}
+    a, b = (requests[o] for o in sorted(pair_orgs))
+    document = await build_document(round_=second)
+    listed = {c["id"]: c.get("past_partners", []) for c in document["candidates"]}
+    assert [p["id"] for p in listed[str(a)]] == [str(b)] and listed[str(a)][0]["year"] == first.deadline.year
+    run = await run_matching(round_id=second.id, data=MatchInput(), actor=None)
+    pairs = {frozenset((p["a"], p["b"])) for p in run.output["pairs"]}
+    assert frozenset((str(a), str(b))) not in pairs and len(pairs) == 2
