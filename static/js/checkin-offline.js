@@ -50,10 +50,16 @@
     return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
-  function timeOf(iso) {
+  // Times are shown in the event's own zone (the list names it), whatever the laptop's zone is.
+  function timeOf(iso, withDay) {
     var d = new Date(iso);
     if (isNaN(d.getTime())) { return ""; }
-    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    var zone = (list && list.event && list.event.timezone) || undefined;
+    var options = { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: zone };
+    if (withDay) { options.year = "numeric"; options.month = "2-digit"; options.day = "2-digit"; }
+    try { return new Intl.DateTimeFormat("en-GB", options).format(d); } catch (err) {
+      return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    }
   }
 
   function el(tag, className, text) {
@@ -229,7 +235,7 @@
     if (!Array.isArray(scans)) { scans = []; }
     $("offline-title").textContent = "Offline check-in · " + list.event.title;
     $("list-status").textContent = list.entries.length + " people on the list of “" + list.event.title +
-      "”, downloaded " + String(list.generated_at || "").slice(0, 16).replace("T", " ") + ".";
+      "”, downloaded " + timeOf(list.generated_at, true) + ". Times are " + list.event.timezone + " time.";
     $("desk-area").hidden = false;
     refresh();
     $("f-code").focus();

@@ -212,6 +212,7 @@ async def test_the_offline_page_checks_in_without_the_server_and_its_scans_merge
     await page.goto((tmp_path / "offline.html").as_uri())
     await page.set_input_files("#list-file", str(tmp_path / "list.json"))
     await expect(page.locator("#list-status")).to_contain_text("3 people on the list of “Green procurement forum”")
+    await expect(page.locator("#list-status")).to_contain_text(f"Times are {event.timezone} time.")
     await page.fill("#desk", "Laptop 2")
     await page.dispatch_event("#desk", "change")
     result = page.locator("#result")
