@@ -113,3 +113,16 @@ async def test_uploading_the_list_instead_of_the_scans_says_so(make_event, ticke
     with pytest.raises(Invalid) as info:
         read_scans_file(listing)
     assert "check-in list, not a file of scans" in info.value.message
+
+
+async def test_organisers_can_undo_right_after_a_check_in(client, login, make_event, ticketed: Ticketed) -> None:
+    from events_app.auth.models import Role
+    from tests.conftest import csrf_of
+
+    event = await make_event(status="published")
+    _, code = await ticketed(event)
+    await login(client, Role.ORGANISER)
+    door = f"/checkin/{event.slug}"
+    answer = await client.post(f"{door}/scan", data={"csrf_token": await csrf_of(client, door), "code": code,
+                                                       "desk": "A"}, headers={"HX-Request": "true"})
+    assert 'data-state="checked_in"' in answer.text and "Undo this check-in" in answer.text
