@@ -41,7 +41,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     loaded = _run(settings, seed_demo)
     print("Demo data loaded." if loaded else "Database already has events: demo data not loaded.")
     print(f"Organiser demo login: {DEMO_ORGANISER[0]} / {DEMO_ORGANISER[1]}  ({settings.base_url}/login)")
-    print(f"Check-in demo login:  {DEMO_CHECKIN[0]} / {DEMO_CHECKIN[1]}")
+    print(f"Check-in demo login:  {DEMO_CHECKIN[0]} / {DEMO_CHECKIN[1]}  ({settings.base_url}/checkin)")
     return 0
 
 
