@@ -94,11 +94,27 @@ def _joins_previous(ch: str) -> bool:
     return unicodedata.category(ch) in ("Mn", "Mc", "Me") or ch in "\u200d\ufe0e\ufe0f"
 
 
+# Words that open many authorities' names and tell them apart least: a label too long for its
+# place drops them first ("Municipality of Thessaloniki" -> "Thessaloniki"); the tooltip keeps all.
+GENERIC_OPENINGS = re.compile(
+    r"^(?:(?:the\s+)?(?:city|municipality|statutory city|region|province|county|metropolitan city)"
+    r"(?:\s+council)?\s+of\s+(?:the\s+)?|ville\s+de\s+|stadt\s+|comune\s+di\s+|città\s+di\s+|"
+    r"gemeente\s+|ayuntamiento\s+de\s+|câmara\s+municipal\s+d[eoa]\s+|concello\s+de\s+|miasto\s+|"
+    r"région\s+|region\s+|grad\s+|municipiul\s+|mestna\s+občina\s+)",
+    re.IGNORECASE)
+
+
 def _short(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters with an ellipsis, never inside a
-    letter with its combining marks, nor after a dangling space or punctuation."""
+    letter with its combining marks, nor after a dangling space or punctuation. A generic
+    opening ("City of", "Stadt") goes first when that is what makes it too long."""
     if len(text) <= limit:
         return text
+    shorter = GENERIC_OPENINGS.sub("", text, count=1).lstrip(" ,;:-–—/&")
+    if shorter and shorter != text:
+        text = shorter
+        if len(text) <= limit:
+            return text
     cut = limit - 1
     while cut > 0 and _joins_previous(text[cut]):
         cut -= 1

@@ -204,7 +204,9 @@ def test_short_labels_are_cut_cleanly() -> None:
     assert _short("Stad Gent", 16) == "Stad Gent"
     cut = _short("Città metropolitana di Torino", 16)
     assert cut == "Città metropoli…" and len(cut) <= 16
-    assert _short("Comune di & Bologna", 12) == "Comune di…"
+    assert _short("Comune di & Bologna", 12) == "Bologna"  # a generic opening goes first
+    assert _short("Municipality of Thessaloniki", 16) == "Thessaloniki"
+    assert _short("Federal Procurement Agency (BBG)", 16) == "Federal Procure…"
     # never a letter without its combining accents
     accented = "e\u0301" * 20
     out = _short(accented, 10)
