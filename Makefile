@@ -32,6 +32,8 @@ test-postgres: install
 	TEST_DB=postgres $(PY) -m pytest -m "not browser" --ignore=tests/matching  # pure library: no database
 
 bench: install
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		echo "wrk is not installed (Debian package wrk): the HTTP benchmarks use their slower Python client"
 	$(PY) bench/registration_throughput.py
 	$(PY) bench/agenda_pages.py
 	$(PY) bench/matching_bench.py
