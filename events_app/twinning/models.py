@@ -14,8 +14,8 @@ from tortoise import fields
 from tortoise.models import Model
 
 
-class Topic(Model):
-    """A procurement topic authorities offer or seek (organisers manage the list)."""
+class CatalogueEntry(Model):
+    """An entry of a list organisers manage: a short name (slug), a display name, an order."""
 
     id = fields.IntField(primary_key=True)
     slug = fields.CharField(max_length=60, unique=True)
@@ -24,18 +24,19 @@ class Topic(Model):
     position = fields.IntField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class Topic(CatalogueEntry):
+    """A procurement topic authorities offer or seek (organisers manage the list)."""
+
+    class Meta:
         table = "twinning_topic"
         ordering = ["position", "name"]
 
 
-class InterestGroup(Model):
+class InterestGroup(CatalogueEntry):
     """An interest group of the network (organisers manage the list)."""
-
-    id = fields.IntField(primary_key=True)
-    slug = fields.CharField(max_length=60, unique=True)
-    name = fields.CharField(max_length=120)
-    active = fields.BooleanField(default=True)
-    position = fields.IntField(default=0)
 
     class Meta:
         table = "twinning_interest_group"
