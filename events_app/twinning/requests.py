@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from events_app.clock import utcnow
 from events_app.errors import Conflict, Invalid, NotFound
 from events_app.organisations.models import Organisation
 from events_app.organisations.service import find_or_create_organisation
+from events_app.registration.service import hash_token  # the same SHA-256 as manage links
 from events_app.settings import current_settings
 from events_app.twinning.catalogue import check_catalogue_slugs
 from events_app.twinning.emails import queue_twinning_email, request_url
@@ -44,10 +44,6 @@ class Submitted:
 
     request: TwinningRequest
     created: bool
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def new_request_link(request: TwinningRequest, conn: BaseDBAsyncClient) -> str:
